@@ -1,0 +1,53 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   — virtual environment, install, migrate the embedded SQLite database, load demo data,
+#                 serve API and web on http://127.0.0.1:8000 and print the demo logins
+#   make test   — install what the tests need (test extras, Debian's Chromium, PostgreSQL when missing)
+#                 and run every test: on SQLite, then again on a throwaway PostgreSQL server
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+CONSTRAINTS := -c constraints.txt
+export TELCOCRM_DATA_DIR ?= var
+
+.PHONY: demo test test-sqlite test-postgres lint bench install install-test chromium clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade "pip>=24"
+
+install: $(VENV)/bin/activate
+	$(PIP) install $(CONSTRAINTS) -e .
+
+install-test: $(VENV)/bin/activate
+	$(PIP) install $(CONSTRAINTS) -e ".[postgres,test]"
+
+demo: install
+	$(VENV)/bin/telcocrm demo
+
+# Debian's Chromium drives the browser tests; Playwright cannot download its own browser here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+lint: install-test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test-sqlite: install-test chromium
+	$(PY) -m pytest -q
+
+test-postgres: install-test
+	scripts/with-postgres.sh $(PY) -m pytest -q -m "not e2e"
+
+test: lint test-sqlite test-postgres
+
+bench: install-test
+	$(PY) benchmarks/bench_customer_import.py --customers 100000
+	scripts/with-postgres.sh sh -c '$(PY) benchmarks/bench_customer_import.py --customers 100000 --database-url "$$TELCOCRM_TEST_DATABASE_URL"'
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""telcocrm: customer-base management and retention for telecom operators."""
+
+__version__ = "0.1.0"

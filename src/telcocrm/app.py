@@ -1,0 +1,58 @@
+"""The FastAPI application: API, TMF resources and the staff web workbench in one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from telcocrm import __version__
+from telcocrm.config import get_settings
+from telcocrm.db.engine import get_engine
+from telcocrm.errors import TelcoError
+from telcocrm.kit.tmf import error_body, telco_error_handler, validation_error_handler
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        status_code=exc.status_code,
+        content=error_body(exc.status_code, "HTTP_ERROR", str(exc.detail)),
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the application on the given engine (default: the configured database)."""
+    settings = get_settings()
+    app = FastAPI(title="telcocrm", version=__version__, description="Customer base management and retention")
+    app.state.engine = engine or get_engine()
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key, same_site="lax", session_cookie="telcocrm_session"
+    )
+    app.add_exception_handler(TelcoError, telco_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from telcocrm.accounts.tmf_router import router as account_router
+    from telcocrm.customers.router import router as customer_router
+    from telcocrm.customers.tmf_router import router as tmf_customer_router
+    from telcocrm.party.tmf_router import router as party_router
+    from telcocrm.staff.router import router as staff_router
+    from telcocrm.web.router import router as web_router
+
+    for router in (staff_router, customer_router, tmf_customer_router, party_router, account_router, web_router):
+        app.include_router(router)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}

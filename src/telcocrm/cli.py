@@ -1,0 +1,200 @@
+"""The `telcocrm` command line: database, server, demo, staff and imports."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from telcocrm.config import get_settings
+from telcocrm.db import migrate
+from telcocrm.db.engine import get_engine, session_scope
+from telcocrm.errors import TelcoError
+from telcocrm.models.enums import StaffRole
+
+app = typer.Typer(help="telcocrm — customer base management and retention", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff users", no_args_is_help=True)
+customers_app = typer.Typer(help="Customer data", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(customers_app, name="customers")
+console = Console()
+err = Console(stderr=True)
+
+DEMO_STAFF = {
+    "admin": StaffRole.ADMINISTRATOR,
+    "analyst": StaffRole.ANALYST,
+    "phone": StaffRole.PHONE_MANAGER,
+    "manager": StaffRole.ACCOUNT_MANAGER,
+    "clerk": StaffRole.STORE_CLERK,
+}
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database schema."""
+    migrate.upgrade(get_settings().sqlalchemy_url, revision)
+    console.print(f"database at [bold]{revision}[/bold]: {_safe_url()}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Take the schema down to a revision (`base` removes everything)."""
+    migrate.downgrade(get_settings().sqlalchemy_url, revision)
+    console.print(f"database at {revision}")
+
+
+def _safe_url() -> str:
+    url = get_settings().sqlalchemy_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the API and the web workbench."""
+    import uvicorn
+
+    uvicorn.run("telcocrm.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@staff_app.command("create")
+def staff_create(
+    name: str,
+    role: Annotated[
+        StaffRole, typer.Option(help="administrator | analyst | phone_manager | account_manager | store_clerk")
+    ],
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a staff user; the password is read from standard input (never from the command line)."""
+    from telcocrm.staff.service import create_staff
+
+    password = _read_password()
+    try:
+        with session_scope() as db:
+            create_staff(db=db, username=name, role=role, password=password, display_name=display_name)
+    except TelcoError as exc:
+        err.print(f"[red]refused[/red]: {exc.field}: {exc.message}")
+        raise typer.Exit(2) from exc
+    console.print(f"staff user [bold]{name}[/bold] created with role {role.value}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@customers_app.command("import")
+def customers_import(file: Path) -> None:
+    """Import customers from CSV or Parquet (one row per subscriber); a file with any bad row is refused whole."""
+    from telcocrm.imports.customer_import import import_customers
+    from telcocrm.imports.problems import ImportRefused
+
+    with _progress() as progress:
+        task = progress.add_task("importing", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = import_customers(file, engine=get_engine(), actor="cli-import", progress=advance)
+        except ImportRefused as exc:
+            _print_refusal(exc)
+            raise typer.Exit(2) from exc
+    console.print(
+        f"imported {report.customers} customers, {report.accounts} accounts, {report.subscribers} subscribers, "
+        f"{report.relations} relations in {report.seconds:.1f} s"
+    )
+
+
+def _print_refusal(exc: TelcoError) -> None:
+    problems = getattr(exc, "problems", [])
+    table = Table(title=f"file refused: {len(problems)} problem(s); nothing was written")
+    for column in ("line", "field", "reason"):
+        table.add_column(column)
+    for problem in problems[:50]:
+        table.add_row(str(problem.line), problem.field, problem.reason)
+    err.print(table)
+    if len(problems) > 50:
+        err.print(f"… and {len(problems) - 50} more")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="how many demo customers to generate")] = 2000,
+    seed: Annotated[int, typer.Option()] = 20261122,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    port: int = 8000,
+) -> None:
+    """Build the embedded demo: migrate, load demo customers once, reset demo logins, print them, serve."""
+    from telcocrm.demo.generator import write_demo_file
+
+    settings = get_settings()
+    migrate.upgrade(settings.sqlalchemy_url)
+    if _customer_count() == 0:
+        path = settings.data_dir / f"demo-customers-{seed}.parquet"
+        write_demo_file(path, customers, seed)
+        customers_import(path)
+    else:
+        console.print(f"demo data already loaded ({_customer_count()} customers)")
+    logins = _reset_demo_staff()
+    _print_logins(logins, port)
+    if serve_after:
+        serve(port=port)
+
+
+def _customer_count() -> int:
+    from sqlalchemy import func, select
+
+    from telcocrm.models import Customer
+
+    with session_scope() as db:
+        return int(db.execute(select(func.count()).select_from(Customer)).scalar_one())
+
+
+def _reset_demo_staff() -> dict[str, str]:
+    """Create the demo users, or give them fresh passwords: a new random password on every demo run."""
+    from sqlalchemy import select
+
+    from telcocrm.models import StaffUser
+    from telcocrm.staff.passwords import hash_password
+    from telcocrm.staff.service import create_staff
+
+    logins = {}
+    with session_scope() as db:
+        for username, role in DEMO_STAFF.items():
+            password = f"demo-{secrets.token_hex(4)}"
+            user = db.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+            if user is None:
+                create_staff(db=db, username=username, role=role, password=password)
+            else:
+                user.password_hash = hash_password(password)
+                user.failed_login_count, user.locked_until = 0, None
+            logins[username] = password
+    return logins
+
+
+def _print_logins(logins: dict[str, str], port: int) -> None:
+    table = Table(title=f"demo logins — http://127.0.0.1:{port}/  (API docs: /docs)")
+    for column in ("username", "role", "password"):
+        table.add_column(column)
+    for username, password in logins.items():
+        table.add_row(username, DEMO_STAFF[username].value, password)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,53 @@
+"""Settings read from `TELCOCRM_` environment variables (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The demo secret is public on purpose: it is refused anywhere but the demo and tests.
+DEMO_SECRET_KEY = "telcocrm-demo-secret-not-for-production-use"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every field has a documented default for the embedded demo."""
+
+    model_config = SettingsConfigDict(env_prefix="TELCOCRM_", env_file=".env", extra="ignore")
+
+    environment: str = "demo"  # demo | test | production
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file `telcocrm.db` under data_dir
+    secret_key: str = DEMO_SECRET_KEY
+    time_zone: str = "Asia/Shanghai"
+    token_minutes: int = 480  # one working day
+    auth_max_failures: int = 5
+    auth_lock_minutes: int = 30
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment not in {"demo", "test"} and self.secret_key == DEMO_SECRET_KEY:
+            raise ValueError("TELCOCRM_SECRET_KEY is still the demo default: set a secret of your own outside the demo")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'telcocrm.db').as_posix()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The operator's time zone, used for every date a person reads."""
+        return ZoneInfo(self.time_zone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The unified customer view (brief §1): customers, certificates, relations, accounts, subscribers."""

@@ -1,0 +1,135 @@
+"""Customer data as a viewer may see it: personal data masked unless the role may see it in full.
+
+Every function returns plain dicts and adds to `seen` each kind of personal data shown unmasked, so the
+caller writes one audit record per response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telcocrm.customers.repository import CustomerView
+from telcocrm.kit.timefmt import local_iso
+from telcocrm.models import BillingAccount, Certificate, Customer, CustomerHistory, CustomerProfile, Subscriber
+from telcocrm.staff.rules import Viewer, shown
+
+MOBILE_LIKE = {"mobile", "fixed", "e8_bundle"}  # products whose service number is a phone number
+
+
+def core(customer: Customer) -> dict[str, Any]:
+    """Identification and status; no personal data here."""
+    return {
+        "code": customer.code,
+        "kind": customer.kind.value,
+        "name": customer.name,
+        "status": customer.status.value,
+        "mergedIntoCode": customer.merged_into_code,
+        "joinedAt": local_iso(customer.joined_at),
+        "createdAt": local_iso(customer.created_at),
+        "changedAt": local_iso(customer.changed_at),
+        "cancelledAt": local_iso(customer.cancelled_at),
+        "hasPassword": customer.password_hash is not None,
+    }
+
+
+def certificate(viewer: Viewer, cert: Certificate, seen: set[str]) -> dict[str, Any]:
+    """A certificate with its number and address masked for roles that may not see them."""
+    return {
+        "type": cert.cert_type.value,
+        "number": shown(viewer, "certificate", cert.cert_number, seen),
+        "address": shown(viewer, "address", cert.cert_address, seen),
+        "active": cert.active,
+    }
+
+
+def extended(viewer: Viewer, profile: CustomerProfile | None, seen: set[str]) -> dict[str, Any]:
+    """Contact management and preferences (the extended view)."""
+    if profile is None:
+        return {}
+    return {
+        "contactPhone": shown(viewer, "phone", profile.contact_phone, seen),
+        "contactEmail": profile.contact_email,
+        "contactAddress": shown(viewer, "address", profile.contact_address, seen),
+        "province": profile.province,
+        "city": profile.city,
+        "preferredChannel": profile.preferred_channel,
+        "contactTime": profile.contact_time,
+        "doNotDisturb": profile.do_not_disturb,
+    }
+
+
+def peripheral(profile: CustomerProfile | None) -> dict[str, Any]:
+    """Deeper social attributes (the peripheral view)."""
+    if profile is None:
+        return {}
+    return {
+        "occupation": profile.occupation,
+        "incomeBand": profile.income_band,
+        "education": profile.education,
+        "hobbies": profile.hobbies or [],
+        "source": profile.source,
+    }
+
+
+def account(acc: BillingAccount, parent_code: str | None = None) -> dict[str, Any]:
+    """A billing account."""
+    return {
+        "code": acc.account_code,
+        "name": acc.name,
+        "accountType": acc.account_type.value,
+        "paymentMethod": acc.payment_method.value,
+        "parentAccountCode": parent_code,
+        "status": acc.status.value,
+    }
+
+
+def subscriber(viewer: Viewer, sub: Subscriber, account_code: str, seen: set[str]) -> dict[str, Any]:
+    """A subscriber; phone-like service numbers and install addresses are personal data."""
+    number = sub.service_number
+    if sub.product.value in MOBILE_LIKE:
+        number = shown(viewer, "phone", number, seen) or number
+    return {
+        "id": sub.subscriber_code,
+        "product": sub.product.value,
+        "serviceNumber": number,
+        "installAddress": shown(viewer, "address", sub.install_address, seen),
+        "ownershipType": sub.ownership_type.value,
+        "status": sub.status.value,
+        "accountCode": account_code,
+        "activatedDate": sub.activated_date.isoformat(),
+        "terminatedDate": sub.terminated_date.isoformat() if sub.terminated_date else None,
+        "contractEndDate": sub.contract_end_date.isoformat() if sub.contract_end_date else None,
+        "channelCode": sub.channel_code,
+        "staffCode": sub.staff_code,
+    }
+
+
+def history_entry(entry: CustomerHistory) -> dict[str, Any]:
+    """One history entry."""
+    return {
+        "at": local_iso(entry.at),
+        "customerCode": entry.customer_code,
+        "action": entry.action.value,
+        "actor": entry.actor,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note,
+    }
+
+
+def view_360(viewer: Viewer, view: CustomerView, seen: set[str]) -> dict[str, Any]:
+    """The unified customer view: core, extended, peripheral, subscribers, accounts, relations, history."""
+    codes_by_id = {a.id: a.account_code for a in view.accounts}
+    return {
+        "core": core(view.customer)
+        | {"certificates": [certificate(viewer, c, seen) for c in view.certificates if c.active]},
+        "extended": extended(viewer, view.profile, seen),
+        "peripheral": peripheral(view.profile),
+        "accounts": [account(a, codes_by_id.get(a.parent_account_id or -1)) for a in view.accounts],
+        "subscribers": [subscriber(viewer, s, codes_by_id.get(s.account_id, ""), seen) for s in view.subscribers],
+        "relations": [
+            {"type": rel.relation_type.value, "direction": direction, "customerCode": code, "customerName": name}
+            for rel, code, name, direction in view.relations
+        ],
+        "history": [history_entry(h) for h in view.history],
+    }

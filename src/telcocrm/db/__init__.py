@@ -1,0 +1,1 @@
+"""Database layer: engine, sessions, base model and column types."""

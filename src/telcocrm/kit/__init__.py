@@ -1,0 +1,1 @@
+"""Cross-domain helpers: the TMF envelope, time formatting."""

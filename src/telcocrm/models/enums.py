@@ -1,0 +1,101 @@
+"""The closed vocabularies of the customer domain, in the business's own words (see the brief's glossary)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CustomerKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    CANCELLED = "cancelled"
+
+
+class CertificateType(StrEnum):
+    """Valid certificates (brief §1): persons first, then organisations."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证, GB 11643
+    HOUSEHOLD_REGISTER = "household_register"  # 户口簿
+    MILITARY_ID = "military_id"  # 军官证
+    ARMED_POLICE_ID = "armed_police_id"  # 武警证
+    PASSPORT = "passport"  # 护照
+    RETIRED_OFFICER = "retired_officer"  # 离休干部荣誉证
+    HK_MACAU_TAIWAN_PERMIT = "hk_macau_taiwan_permit"  # 港澳台通行证
+    BUSINESS_LICENCE = "business_licence"  # 营业执照 (15-digit registration number)
+    ORGANISATION_CODE = "organisation_code"  # 组织机构代码证, GB 11714
+    UNIFIED_SOCIAL_CREDIT = "unified_social_credit"  # 统一社会信用代码, GB 32100
+
+
+class RelationType(StrEnum):
+    PARENT_ORGANISATION = "parent_organisation"
+    FAMILY_MEMBER = "family_member"
+    GUARANTOR = "guarantor"
+    DECISION_MAKER = "decision_maker"
+    HANDLER = "handler"
+
+
+class AccountType(StrEnum):
+    INDIVIDUAL = "individual"
+    FAMILY_PRIMARY = "family_primary"
+    FAMILY_SECONDARY = "family_secondary"
+    GROUP_MASTER = "group_master"
+    GROUP_SUB = "group_sub"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    BANK_COLLECTION = "bank_collection"  # 托收
+    PREPAID = "prepaid"  # 预存
+    AGENT_BUYOUT = "agent_buyout"  # 代理商买断
+    CONTRACT_CYCLE = "contract_cycle"  # 合同周期付费
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Product(StrEnum):
+    MOBILE = "mobile"
+    FIXED = "fixed"
+    BROADBAND = "broadband"
+    E8_BUNDLE = "e8_bundle"  # voice-centred family bundle
+    E6_BUNDLE = "e6_bundle"  # broadband-centred family bundle
+    IPTV = "iptv"
+    DEDICATED_LINE = "dedicated_line"  # enterprise data line
+
+
+class OwnershipType(StrEnum):
+    OWNED = "owned"  # the customer owns the line
+    PUBLIC = "public"  # public phone, shared facility
+    CORPORATE = "corporate"  # paid by an organisation, used by a person
+    RENTED = "rented"
+
+
+class SubscriberStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class HistoryAction(StrEnum):
+    CREATE = "create"
+    CHANGE = "change"
+    MERGE = "merge"
+    MERGED_AWAY = "merged_away"
+    SPLIT = "split"
+    SPLIT_FROM = "split_from"
+    CANCEL = "cancel"
+
+
+class StaffRole(StrEnum):
+    ADMINISTRATOR = "administrator"
+    ANALYST = "analyst"
+    PHONE_MANAGER = "phone_manager"
+    ACCOUNT_MANAGER = "account_manager"
+    STORE_CLERK = "store_clerk"

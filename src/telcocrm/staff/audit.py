@@ -1,0 +1,56 @@
+"""The audit trail: every unmasked view of personal data and every change, appended, never edited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from telcocrm.models import AuditRecord
+from telcocrm.staff.rules import Viewer
+
+
+def record(
+    *,
+    db: Session,
+    viewer: Viewer,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    fields: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit record (a single INSERT, cheap enough for every read)."""
+    db.execute(
+        insert(AuditRecord).values(
+            actor=viewer.username,
+            role=viewer.role.value,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            fields=fields,
+            detail=detail,
+        )
+    )
+
+
+def record_unmasked_view(*, db: Session, viewer: Viewer, resource_type: str, resource_id: str, seen: set[str]) -> None:
+    """Audit a view that showed personal data in full; nothing is written when everything was masked."""
+    if seen:
+        record(
+            db=db,
+            viewer=viewer,
+            action="view_unmasked",
+            resource_type=resource_type,
+            resource_id=resource_id,
+            fields=sorted(seen),
+        )
+
+
+def recent(*, db: Session, limit: int = 100, actor: str | None = None) -> list[AuditRecord]:
+    """The newest audit records, optionally of one staff member."""
+    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(AuditRecord.actor == actor)
+    return list(db.execute(stmt).scalars())
