@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from telcocrm.models import AuditRecord, Customer
 from telcocrm.models.enums import StaffRole
 from telcocrm.staff.rules import Viewer
 from tests.factories import make_account, make_line, make_person, resident_id, wrong_check_digit
+from tests.sqlcount import counted_statements
 
 Headers = Callable[[StaffRole], dict[str, str]]
-
-
-@contextmanager
-def counted_statements(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def family(db: Session, admin: Viewer) -> tuple[Customer, Customer]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from telcocrm.customers import merging, service
@@ -18,6 +17,7 @@ from telcocrm.models import Customer
 from telcocrm.models.enums import CustomerStatus, RelationType, StaffRole
 from telcocrm.staff.rules import Viewer
 from tests.factories import make_account, make_line, make_person, resident_id, wrong_check_digit
+from tests.sqlcount import counted_statements
 
 BASE = "/tmf-api/customerManagement/v4/customer"
 Headers = Callable[[StaffRole], dict[str, str]]
@@ -64,21 +64,6 @@ def new_customer(number: str, **extra: Any) -> dict[str, Any]:
 def customer_count(db: Session) -> int:
     """How many customers the database holds."""
     return db.execute(select(func.count(Customer.id))).scalar_one()
-
-
-@contextmanager
-def counted_statements(engine: Engine) -> Iterator[list[str]]:
-    """Every SQL statement the engine runs inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- list --------------------------------------------------------------------------------------------------------

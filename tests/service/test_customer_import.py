@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import UTC, date
 from functools import partial
 from pathlib import Path
@@ -22,10 +23,11 @@ from telcocrm.customers.rules import customer_code, is_valid_customer_code
 from telcocrm.db.engine import make_engine
 from telcocrm.db.migrate import upgrade
 from telcocrm.demo import generate_demo_rows
-from telcocrm.errors import InvalidInput
+from telcocrm.errors import Conflict, InvalidInput
 from telcocrm.imports import ImportRefused, Problem, import_customers, validate_customer_file
 from telcocrm.imports.columns import COLUMNS
 from telcocrm.imports.fastcheck import check_certificate, region_valid, uscc_check_digit
+from telcocrm.imports.lookups import DatabaseChecks
 from telcocrm.models import (
     BillingAccount,
     Certificate,
@@ -42,13 +44,25 @@ Rows = list[dict[str, str]]
 TABLES = (Customer, Certificate, CustomerProfile, CustomerHistory, CustomerRelation, BillingAccount, Subscriber)
 
 
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file built by the migrations once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def import_engine(tmp_path: Path) -> Engine:
+def import_engine(tmp_path: Path, migrated_file: Path) -> Iterator[Engine]:
     """A fresh, migrated SQLite database of this test only."""
-    url = f"sqlite:///{tmp_path / 't.db'}"
-    upgrade(url)
-    engine: Engine = make_engine(url)
-    return engine
+    path = tmp_path / "t.db"
+    shutil.copyfile(migrated_file, path)
+    wal = migrated_file.with_name(migrated_file.name + "-wal")
+    if wal.exists():  # a write-ahead log not yet folded into the file holds part of the schema
+        shutil.copyfile(wal, path.with_name(path.name + "-wal"))
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
 
 
 def demo(customers: int = 120, seed: int = 3) -> Rows:
@@ -255,6 +269,30 @@ def test_progress_is_reported_up_to_the_total(tmp_path: Path, import_engine: Eng
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+def test_rows_in_any_order_land_the_same(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(80)[::-1]  # members before their head, subsidiaries before their group, contacts first
+    report = import_customers(write(tmp_path / "reversed.csv", rows), engine=import_engine, actor="loader")
+    with Session(import_engine) as db:
+        linked = db.scalar(
+            select(func.count()).select_from(BillingAccount).where(BillingAccount.parent_account_id.is_not(None))
+        )
+    assert linked == len({r["account_ref"] for r in rows if r["parent_account_ref"]}) > 0
+    assert report.relations == len({(r["customer_ref"], r["related_customer_ref"]) for r in rows if r["relation_type"]})
+
+
+def test_a_clash_appearing_after_validation_rolls_everything_back(
+    tmp_path: Path, import_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = demo(20)
+    import_customers(write(tmp_path / "first.csv", rows[:5]), engine=import_engine, actor="t")
+    # As if another session wrote the same subscribers between the check and the write.
+    monkeypatch.setattr(DatabaseChecks, "check", lambda self, lookups: None)
+    before = counts(import_engine)
+    with pytest.raises(Conflict):
+        import_customers(write(tmp_path / "again.csv", rows), engine=import_engine, actor="t")
+    assert counts(import_engine) == before
+
+
 # --- a file with one bad row is refused whole ----------------------------------------------------------------------
 def _wrong_check_digit(row: dict[str, str]) -> None:
     number = row["cert_number"]
@@ -446,13 +484,18 @@ def test_an_empty_file_and_an_unknown_file_type_are_refused(tmp_path: Path, impo
 
 def test_validation_alone_writes_nothing_and_lists_problems(tmp_path: Path, import_engine: Engine) -> None:
     rows = demo(20)
-    rows[2]["payment_method"] = "barter"
+    account = rows[2]["account_ref"]
+    for row in rows:
+        if row["account_ref"] == account:
+            row["payment_method"] = "barter"
     path = write(tmp_path / "v.csv", rows)
     before = counts(import_engine)
     problems = validate_customer_file(path, engine=import_engine)
     assert counts(import_engine) == before
-    # Either the account's first row (a value outside the vocabulary) or a row disagreeing with it.
-    assert [(p.line, p.field) for p in problems] == [(4, "payment_method")]
+    assert [(p.line, p.field) for p in problems] == [
+        (line_of(rows, lambda r: r["account_ref"] == account), "payment_method")
+    ]
+    assert "'barter' is not one of" in problems[0].reason
 
 
 # --- the fast paths agree with the rules ---------------------------------------------------------------------------
@@ -504,7 +547,7 @@ def test_region_years_and_uscc_check_digits_agree_with_stdnum() -> None:
 @pytest.mark.skipif(
     not os.environ.get("TELCOCRM_TEST_DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL"
 )
-def test_postgresql_import_lands_and_refusal_writes_nothing(tmp_path: Path) -> None:
+def test_postgresql_import_lands_and_refusal_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = os.environ["TELCOCRM_TEST_DATABASE_URL"]
     upgrade(url)
     engine = make_engine(url)
@@ -515,6 +558,43 @@ def test_postgresql_import_lands_and_refusal_writes_nothing(tmp_path: Path) -> N
     assert after["subscriber"] - before["subscriber"] == len(rows) == report.subscribers
     assert after["customer"] - before["customer"] == report.customers
     assert after["customer_relation"] - before["customer_relation"] == report.relations
+    monkeypatch.setattr(DatabaseChecks, "check", lambda self, lookups: None)
+    with pytest.raises(Conflict):  # COPY's unique violation, as if written by someone else meanwhile
+        import_customers(write(tmp_path / "pg-again.parquet", rows), engine=engine, actor="pg")
+    assert counts(engine) == after
+    monkeypatch.undo()
     rows[5]["product"] = "fax"
     assert [p.field for p in refused(write(tmp_path / "pg-bad.parquet", rows), engine)] != []
     engine.dispose()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    not os.environ.get("TELCOCRM_TEST_DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL"
+)
+def test_postgresql_first_load_restores_every_key_and_index(tmp_path: Path) -> None:
+    base = os.environ["TELCOCRM_TEST_DATABASE_URL"]
+    schema = f"import_first_load_{random.Random().randrange(10**9)}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        shape = (
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = :s UNION ALL SELECT count(*)"
+            " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"
+        )
+        with engine.connect() as conn:
+            before = conn.execute(text(shape), {"s": schema}).scalars().all()
+        rows = demo(60, seed=12)
+        report = import_customers(write(tmp_path / "first.parquet", rows), engine=engine, actor="pg")
+        with engine.connect() as conn:
+            assert conn.execute(text(shape), {"s": schema}).scalars().all() == before
+        assert counts(engine)["subscriber"] == report.subscribers == len(rows)
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

@@ -100,3 +100,11 @@ def test_service_numbers(product: Product, number: str, ok: bool) -> None:
     else:
         with pytest.raises(InvalidInput):
             validate_service_number(product, number)
+
+
+def test_resident_id_with_a_province_only_region_is_refused_not_crashed() -> None:
+    from stdnum.cn import ric
+
+    body = "44999919850615001"
+    with pytest.raises(InvalidInput, match="地区码"):
+        validate_certificate(CustomerKind.PERSON, CertificateType.RESIDENT_ID, body + ric.calc_check_digit(body + "0"))

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from telcocrm.customers import codes, repository
 from telcocrm.customers.schemas import SplitRequest
-from telcocrm.customers.service import create_customer, snapshot, write_history
+from telcocrm.customers.service import create_customer, require_active, snapshot, write_history
 from telcocrm.db.types import utc_now
-from telcocrm.errors import Conflict, InvalidInput, NotFound
+from telcocrm.errors import InvalidInput, NotFound
 from telcocrm.models import (
     BillingAccount,
     Certificate,
@@ -68,15 +68,8 @@ def merge_customers(
 def _check_mergeable(survivor: Customer, merged: Customer) -> None:
     if merged.id == survivor.id:
         raise InvalidInput("不能将客户合并到自身 / cannot merge a customer into itself", field="merged_code")
-    if merged.status is not CustomerStatus.ACTIVE:
-        raise Conflict(
-            f"客户 {merged.code} 状态为 {merged.status.value} / customer {merged.code} is {merged.status.value}",
-            field="merged_code",
-        )
-    if survivor.status is not CustomerStatus.ACTIVE:
-        raise Conflict(
-            f"客户 {survivor.code} 状态为 {survivor.status.value} / customer is {survivor.status.value}", field="id"
-        )
+    require_active(merged, field="merged_code")
+    require_active(survivor, field="id")
     if merged.kind is not survivor.kind:
         raise InvalidInput(
             "个人客户与单位客户不能合并 / a person and an organisation cannot be merged", field="merged_code"
@@ -151,10 +144,7 @@ def split_customer(*, db: Session, viewer: Viewer, code: str, request: SplitRequ
     stay gets a new individual account for the new customer, with the same payment method.
     """
     source = repository.get_by_code(db, code, for_update=True)
-    if source.status is not CustomerStatus.ACTIVE:
-        raise Conflict(
-            f"客户 {source.code} 状态为 {source.status.value} / customer is {source.status.value}", field="id"
-        )
+    require_active(source, field="id")
     chosen = _chosen_subscribers(db, source, request.subscriber_codes)
     target = create_customer(db=db, viewer=viewer, data=request.new_customer)
     before = snapshot(source)

@@ -104,8 +104,13 @@ def open_account(db: SessionDep, viewer: Writer, code: str, body: AccountCreate)
 def open_subscriber(db: SessionDep, viewer: Writer, code: str, body: SubscriberCreate) -> dict[str, Any]:
     """Open a product instance (subscriber) for the customer."""
     subscriber = service.open_subscriber(db=db, viewer=viewer, code=code, data=body)
+    seen: set[str] = set()
+    shown = present.subscriber(viewer, subscriber, body.account_code, seen)
+    audit.record_unmasked_view(
+        db=db, viewer=viewer, resource_type="subscriber", resource_id=subscriber.subscriber_code, seen=seen
+    )
     db.commit()
-    return present.subscriber(viewer, subscriber, body.account_code, set())
+    return shown
 
 
 @router.post("/{code}/relations", status_code=status.HTTP_201_CREATED)

@@ -117,7 +117,7 @@ def _validate_resident_id(number: str, today: date) -> str:
         raise InvalidInput(label + "校验位错误 / check digit is wrong", field="certificate.number") from exc
     except InvalidLength as exc:
         raise InvalidInput(label + "应为18位 / must be 18 characters", field="certificate.number") from exc
-    except InvalidComponent as exc:
+    except (InvalidComponent, KeyError) as exc:  # stdnum raises KeyError for a province-only region code
         raise InvalidInput(
             label + "出生日期或地区码无效 / birth date or region code is invalid", field="certificate.number"
         ) from exc
@@ -152,13 +152,13 @@ def _validate_business_licence(number: str) -> str:
 def validate_service_number(product: Product, number: str) -> str:
     """The service number in canonical form for its product, or InvalidInput."""
     cleaned = re.sub(r"\s", "", number)
-    pattern, label = _SERVICE_NUMBER_RULES[product]
+    pattern, label = SERVICE_NUMBER_RULES[product]
     if not pattern.match(cleaned):
         raise InvalidInput(f"{label}格式错误 / malformed {product.value} service number", field="serviceNumber")
     return cleaned
 
 
-_SERVICE_NUMBER_RULES: dict[Product, tuple[re.Pattern[str], str]] = {
+SERVICE_NUMBER_RULES: dict[Product, tuple[re.Pattern[str], str]] = {
     Product.MOBILE: (MOBILE_NUMBER, "手机号码"),
     Product.FIXED: (FIXED_NUMBER, "固定电话号码"),
     Product.BROADBAND: (BROADBAND_ACCOUNT, "宽带账号"),

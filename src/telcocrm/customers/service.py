@@ -158,7 +158,7 @@ def _apply_profile(db: Session, customer: Customer, data: ProfileIn) -> dict[str
 def change_customer(*, db: Session, viewer: Viewer, code: str, data: CustomerUpdate) -> Customer:
     """Change name, password, certificates or profile; the code never changes."""
     customer = repository.get_by_code(db, code, for_update=True)
-    _require_active(customer)
+    require_active(customer)
     before = snapshot(customer)
     notes: dict[str, Any] = {}
     if data.name is not None:
@@ -182,7 +182,7 @@ def change_customer(*, db: Session, viewer: Viewer, code: str, data: CustomerUpd
 def cancel_customer(*, db: Session, viewer: Viewer, code: str, reason: str | None = None) -> Customer:
     """Cancel a customer with no live subscribers; its certificates are released, its code kept forever."""
     customer = repository.get_by_code(db, code, for_update=True)
-    _require_active(customer)
+    require_active(customer)
     live = [
         s.subscriber_code
         for s in repository.subscribers_of(db, customer.id)
@@ -218,11 +218,13 @@ def _checked_name(name: str) -> str:
     return name.strip()
 
 
-def _require_active(customer: Customer) -> None:
+def require_active(customer: Customer, field: str = "status") -> None:
+    """Refuse to act on a merged-away or cancelled customer (409 naming the field that points at it)."""
     if customer.status is not CustomerStatus.ACTIVE:
         raise Conflict(
-            f"客户 {customer.code} 状态为 {customer.status.value} / customer is {customer.status.value}",
-            field="status",
+            f"客户 {customer.code} 状态为 {customer.status.value}"
+            f" / customer {customer.code} is {customer.status.value}",
+            field=field,
             record=customer.code,
         )
 
@@ -230,7 +232,7 @@ def _require_active(customer: Customer) -> None:
 def open_account(*, db: Session, viewer: Viewer, code: str, data: AccountCreate) -> BillingAccount:
     """Open a billing account; family secondary and group sub accounts need the right kind of parent."""
     customer = repository.get_by_code(db, code)
-    _require_active(customer)
+    require_active(customer)
     parent_id = _checked_parent(db, data.account_type, data.parent_account_code)
     account = BillingAccount(
         account_code=codes.new_account_codes(db, 1)[0],
@@ -277,7 +279,7 @@ def _checked_parent(db: Session, account_type: AccountType, parent_code: str | N
 def open_subscriber(*, db: Session, viewer: Viewer, code: str, data: SubscriberCreate) -> Subscriber:
     """Open a product instance for a customer on one of the customer's own accounts."""
     customer = repository.get_by_code(db, code)
-    _require_active(customer)
+    require_active(customer)
     account = repository.account_by_code(db, data.account_code)
     if account.customer_id != customer.id:
         raise InvalidInput(
@@ -346,7 +348,7 @@ def authenticate_customer(
     settings = get_settings()
     now = now or utc_now()
     customer = repository.get_by_code(db, code, for_update=True)
-    _require_active(customer)
+    require_active(customer)
     if customer.locked_until and customer.locked_until > now:
         raise Locked("验证失败次数过多，已锁定30分钟 / too many failures, locked for 30 minutes", field="password")
     if certificate is not None:

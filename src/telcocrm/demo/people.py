@@ -77,8 +77,11 @@ class DemoCustomer:
 
     @property
     def contact_phone(self) -> str:
-        """The first mobile number, else the first line's number that is a telephone number."""
-        for product in (Product.MOBILE, Product.FIXED, Product.E8_BUNDLE):
+        """A person's first mobile number; an organisation's first office line."""
+        order: tuple[Product, ...] = (Product.MOBILE, Product.FIXED, Product.E8_BUNDLE)
+        if self.kind is CustomerKind.ORGANISATION:
+            order = (Product.FIXED, Product.MOBILE)
+        for product in order:
             for line in self.lines:
                 if line.product is product:
                     return line.number

@@ -59,11 +59,12 @@ def import_customers(path: Path, *, engine: Engine, actor: str, progress: Progre
         writer = FileWriter(db, summary, actor=actor, source=path.name)
         done = summary.rows
         try:
-            for chunk in read_chunks(path, _present(path), ProblemLog()):
-                writer.write_chunk(chunk)
-                done += len(chunk)
-                _report(progress, done, total)
-            relations = writer.finish(summary.relations)
+            with writer.loading(empty=summary.empty_database):
+                for chunk in read_chunks(path, _present(path), ProblemLog()):
+                    writer.write_chunk(chunk)
+                    done += len(chunk)
+                    _report(progress, done, total)
+                relations = writer.finish(summary.relations)
         except IntegrityError as exc:
             # Validation saw no clash; a concurrent change made one. Nothing is kept (the transaction rolls back).
             raise Conflict(

@@ -58,6 +58,7 @@ def _birth_date(digits: str) -> date | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def region_valid(region: str, year: int) -> bool:
     """Whether a resident ID of someone born in `year` may carry this region code (ric.get_birth_place's rule)."""
     return any(start <= year <= end for start, end in _region_years(region))
@@ -92,7 +93,7 @@ def uscc_check_digit(number: str) -> str:
 def check_service_number(product: Product, number: str) -> str:
     """The canonical service number, as rules.validate_service_number gives it, or its InvalidInput."""
     # The rules' own pattern, tried on the value as it stands: a number without spaces needs no cleaning.
-    pattern = rules._SERVICE_NUMBER_RULES[product][0]
+    pattern = rules.SERVICE_NUMBER_RULES[product][0]
     if pattern.fullmatch(number) and len(number.split()) == 1:
         return number
     return rules.validate_service_number(product, number)

@@ -1,13 +1,13 @@
 """First pass over an import file: every rule checked on every row, every problem collected, nothing written.
 
-Row rules run a whole column at a time in Arrow; Python sees each customer and account once (at its first
-row) and only the rows that break a rule. That keeps a million-row file to seconds, not minutes.
+Row rules run a whole column at a time in Arrow (row_rules.py); here Python sees each customer and account
+once, at its first row, plus the rows that break a rule. That keeps a million-row file to seconds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -15,51 +15,22 @@ from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Table, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Connection
 
-from telcocrm.customers import rules
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER, is_valid_customer_code
 from telcocrm.errors import InvalidInput
-from telcocrm.imports.columns import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS, MAX_LENGTH
-from telcocrm.imports.fastcheck import check_certificate, check_service_number
+from telcocrm.imports.columns import ACCOUNT_COLUMNS, CUSTOMER_COLUMNS
+from telcocrm.imports.fastcheck import check_certificate
+from telcocrm.imports.lookups import DatabaseChecks, Lookups
 from telcocrm.imports.problems import ProblemLog
 from telcocrm.imports.reader import Chunk
-from telcocrm.imports.values import allowed, enum_value, parse_date
-from telcocrm.models import Certificate, Customer, Subscriber
-from telcocrm.models.enums import (
-    AccountType,
-    CertificateType,
-    CustomerKind,
-    OwnershipType,
-    PaymentMethod,
-    Product,
-    RelationType,
-    SubscriberStatus,
-)
+from telcocrm.imports.row_rules import NOT_A_DATE, REQUIRED, check_rows, not_one_of
+from telcocrm.imports.values import enum_value, parse_date
+from telcocrm.models.enums import AccountType, CertificateType, CustomerKind, PaymentMethod, RelationType
 
 E = TypeVar("E", bound=StrEnum)
-T = TypeVar("T")
-REQUIRED = "必填 / required"
-NOT_A_DATE = "日期应为 YYYY-MM-DD / not a date in YYYY-MM-DD form"
-LOOKUP_BATCH = 2000  # values per IN (…) look-up: well under SQLite's and PostgreSQL's parameter limits
 SEPARATOR = "\x1f"  # joins a row's customer (or account) columns into one comparable value
 
-ROW_REQUIRED = (
-    "customer_ref",
-    "account_ref",
-    "subscriber_id",
-    "product",
-    "service_number",
-    "activated_date",
-    "channel_code",
-)
-ROW_VOCABULARIES: tuple[tuple[str, type[StrEnum]], ...] = (
-    ("product", Product),
-    ("ownership_type", OwnershipType),
-    ("subscriber_status", SubscriberStatus),
-    ("relation_type", RelationType),
-)
 PARENT_TYPE: dict[AccountType, AccountType] = {
     AccountType.FAMILY_SECONDARY: AccountType.FAMILY_PRIMARY,
     AccountType.GROUP_SUB: AccountType.GROUP_MASTER,
@@ -72,12 +43,10 @@ RELATION_KINDS: dict[RelationType, tuple[CustomerKind | None, CustomerKind | Non
     RelationType.HANDLER: (CustomerKind.ORGANISATION, CustomerKind.PERSON),
     RelationType.GUARANTOR: (None, None),
 }
-FIXED_PLACE = pa.array([p.value for p in Product if p is not Product.MOBILE])
 _CERT_FIELDS = {"certificate.type": "cert_type", "certificate.number": "cert_number"}
 _GROUP_ZH = {"customer": "客户", "account": "账户"}
 
 RelationKey = tuple[str, str, RelationType]
-Reason = str | Callable[[str], str]
 
 
 @dataclass
@@ -90,15 +59,7 @@ class FileSummary:
     relations: list[RelationKey] = field(default_factory=list)
     customers_without_code: int = 0
     highest_given_serial: int = 0
-
-
-@dataclass
-class _Lookups:
-    """Values of one chunk to look up in the database, each with the line it came from."""
-
-    certificates: list[tuple[CertificateType, str, int]] = field(default_factory=list)
-    subscriber_ids: list[tuple[str, int]] = field(default_factory=list)
-    codes: list[tuple[str, int]] = field(default_factory=list)
+    empty_database: bool = False  # no customer yet (so no account, subscriber … either): a first load
 
 
 class FileValidator:
@@ -119,98 +80,22 @@ class FileValidator:
         self.subscriber_ids: dict[str, int] = {}
         self.relations: dict[RelationKey, int] = {}
         self.disagreements: list[tuple[int, str, str, tuple[str, ...]]] = []  # line, group, ref, values
-        self.empty_tables = self._empty_tables()
+        self.database = DatabaseChecks(conn, problems)
+        self.empty_tables = self.database.empty_tables
 
     def check_chunk(self, chunk: Chunk) -> None:
         """Check every row of a chunk and look its identifiers up in the database."""
-        lookups = _Lookups()
-        self._row_rules(chunk)
+        lookups = Lookups()
+        check_rows(chunk, self.problems)
         self._customers(chunk, lookups)
         self._accounts(chunk)
         self._subscriber_ids(chunk, lookups)
         self._relations(chunk)
         self.rows += len(chunk)
-        self._check_database(lookups)
-
-    def _flag(self, chunk: Chunk, mask: pa.Array, name: str, reason: Reason) -> None:
-        """A problem on every row where `mask` is true; `reason` may be worded from the row's value."""
-        if not pc.any(mask).as_py():
-            return
-        indices = pc.indices_nonzero(mask.fill_null(False)).to_pylist()
-        values = chunk.arrays[name].take(pa.array(indices, pa.int64())).to_pylist() if callable(reason) else []
-        for n, index in enumerate(indices):
-            self.problems.add(chunk.lines[index], name, reason(values[n]) if callable(reason) else reason)
-
-    # --- row rules, a column at a time ----------------------------------------------------------------------------
-    def _row_rules(self, chunk: Chunk) -> None:
-        arrays = chunk.arrays
-        for name in ROW_REQUIRED:
-            self._flag(chunk, pc.equal(arrays[name], ""), name, REQUIRED)
-        for name, limit in MAX_LENGTH.items():
-            self._flag(chunk, pc.greater(pc.utf8_length(arrays[name]), limit), name, _too_long(limit))
-        for name, enum in ROW_VOCABULARIES:
-            valid = pc.or_(pc.equal(arrays[name], ""), pc.is_in(arrays[name], pa.array([m.value for m in enum])))
-            self._flag(chunk, pc.invert(valid), name, _not_one_of(enum))
-        self._subscriber_dates(chunk)
-        self._service_numbers(chunk)
-        fixed_place = pc.is_in(arrays["product"], FIXED_PLACE)
-        self._flag(
-            chunk,
-            pc.and_(fixed_place, pc.equal(arrays["install_address"], "")),
-            "install_address",
-            "固定地点的产品需要装机地址 / a fixed-location product needs an install address",
-        )
-
-    def _dates(self, chunk: Chunk, name: str) -> pa.Array:
-        """The column as dates (null when empty or wrong); wrong ones are flagged. Parsed once per value."""
-        array = chunk.arrays[name]
-        distinct = pc.unique(array)
-        parsed = [parse_date(text) if text else None for text in distinct.to_pylist()]
-        wrong = [text for text, day in zip(distinct.to_pylist(), parsed, strict=True) if text and day is None]
-        if wrong:
-            self._flag(chunk, pc.is_in(array, pa.array(wrong)), name, NOT_A_DATE)
-        return pa.array(parsed, pa.date32()).take(pc.index_in(array, value_set=distinct))
-
-    def _subscriber_dates(self, chunk: Chunk) -> None:
-        arrays = chunk.arrays
-        activated = self._dates(chunk, "activated_date")
-        terminated = self._dates(chunk, "terminated_date")
-        contract_end = self._dates(chunk, "contract_end_date")
-        is_terminated = pc.equal(arrays["subscriber_status"], SubscriberStatus.TERMINATED.value)
-        has_date = pc.not_equal(arrays["terminated_date"], "")
-        self._flag(
-            chunk,
-            pc.and_(is_terminated, pc.invert(has_date)),
-            "terminated_date",
-            "已拆机用户须填拆机日期 / a terminated subscriber needs its terminated_date",
-        )
-        self._flag(
-            chunk,
-            pc.and_(has_date, pc.invert(is_terminated)),
-            "terminated_date",
-            "仅拆机用户有拆机日期 / only a terminated subscriber has a terminated_date",
-        )
-        before = "早于开通日期 / before activated_date"
-        self._flag(chunk, pc.less(terminated, activated), "terminated_date", before)
-        self._flag(chunk, pc.less(contract_end, activated), "contract_end_date", before)
-
-    def _service_numbers(self, chunk: Chunk) -> None:
-        """The rules' own pattern per product in Arrow; rows it rejects get the rules' own message."""
-        products, numbers = chunk.arrays["product"], chunk.arrays["service_number"]
-        for product in Product:
-            mask = pc.and_(pc.equal(products, product.value), pc.not_equal(numbers, ""))
-            if not pc.any(mask).as_py():
-                continue
-            indices = pc.indices_nonzero(mask)
-            matched = pc.match_substring_regex(numbers.take(indices), rules._SERVICE_NUMBER_RULES[product][0].pattern)
-            for index in indices.filter(pc.invert(matched)).to_pylist():
-                try:
-                    check_service_number(product, chunk.column("service_number")[index])
-                except InvalidInput as exc:
-                    self.problems.add(chunk.lines[index], "service_number", exc.message)
+        self.database.check(lookups)
 
     # --- customers ------------------------------------------------------------------------------------------------
-    def _customers(self, chunk: Chunk, lookups: _Lookups) -> None:
+    def _customers(self, chunk: Chunk, lookups: Lookups) -> None:
         refs, signatures = chunk.arrays["customer_ref"], _signature(chunk, CUSTOMER_COLUMNS)
         new: list[tuple[str, int, int]] = []  # ref, row, hash
         for ref, row, signature, distinct in _groups(refs, signatures):
@@ -232,7 +117,7 @@ class FileValidator:
         for row, values in zip(rows, chunk.rows(rows, CUSTOMER_COLUMNS), strict=True):
             self.disagreements.append((chunk.lines[row], "customer", ref, values))
 
-    def _new_customer(self, line: int, ref: str, values: tuple[str, ...], lookups: _Lookups) -> CustomerKind | None:
+    def _new_customer(self, line: int, ref: str, values: tuple[str, ...], lookups: Lookups) -> CustomerKind | None:
         code, kind_text, name, joined, cert_type_text, cert_number, _, phone, _, _, _ = values
         add = self.problems.add
         kind = self._enum(line, "customer_kind", CustomerKind, kind_text)
@@ -253,7 +138,7 @@ class FileValidator:
             add(line, "contact_phone", "不是手机或固定电话号码 / not a mobile or fixed telephone number")
         return kind
 
-    def _given_code(self, line: int, code: str, lookups: _Lookups) -> None:
+    def _given_code(self, line: int, code: str, lookups: Lookups) -> None:
         if not is_valid_customer_code(code):
             self.problems.add(
                 line, "customer_code", "客户标识码无效 / not a valid customer code (12 digits, check digit)"
@@ -266,7 +151,7 @@ class FileValidator:
             lookups.codes.append((code, line))
 
     def _certificate(
-        self, line: int, ref: str, kind: CustomerKind, cert_type: CertificateType, raw: str, lookups: _Lookups
+        self, line: int, ref: str, kind: CustomerKind, cert_type: CertificateType, raw: str, lookups: Lookups
     ) -> None:
         try:
             number = check_certificate(kind, cert_type, raw, self.today)
@@ -290,7 +175,7 @@ class FileValidator:
             return None
         value = enum_value(enum, text)
         if value is None:
-            self.problems.add(line, name, _not_one_of(enum)(text))
+            self.problems.add(line, name, not_one_of(enum)(text))
         return value
 
     # --- accounts -------------------------------------------------------------------------------------------------
@@ -337,7 +222,7 @@ class FileValidator:
         return account_type
 
     # --- subscriber ids and relations ---------------------------------------------------------------------------
-    def _subscriber_ids(self, chunk: Chunk, lookups: _Lookups) -> None:
+    def _subscriber_ids(self, chunk: Chunk, lookups: Lookups) -> None:
         ids, lines, known = chunk.column("subscriber_id"), chunk.lines, self.subscriber_ids
         distinct = set(ids)
         if len(distinct) == len(ids) and "" not in distinct and known.keys().isdisjoint(distinct):
@@ -373,47 +258,6 @@ class FileValidator:
             elif (relation := enum_value(RelationType, relation_text)) is not None and ref:
                 self.relations.setdefault((ref, related, relation), line)
 
-    # --- the database ---------------------------------------------------------------------------------------------
-    def _empty_tables(self) -> set[str]:
-        """Tables with no row at all: nothing in the file can clash with them, so they need no look-ups."""
-        if self.conn is None:
-            return {"certificate", "subscriber", "customer"}
-        tables: list[Table] = [Certificate.__table__, Subscriber.__table__, Customer.__table__]  # type: ignore[list-item]
-        return {t.name for t in tables if self.conn.execute(select(1).select_from(t).limit(1)).first() is None}
-
-    def _check_database(self, lookups: _Lookups) -> None:
-        if self.conn is None:
-            return
-        self._held_certificates(lookups.certificates)
-        for sid, line in self._existing(Subscriber.subscriber_code, lookups.subscriber_ids):
-            self.problems.add(line, "subscriber_id", f"用户 {sid} 已存在 / subscriber {sid} already exists")
-        for code, line in self._existing(Customer.code, lookups.codes):
-            self.problems.add(line, "customer_code", f"客户标识码 {code} 已存在 / customer code already exists")
-
-    def _existing(self, column: InstrumentedAttribute[str], items: list[tuple[str, int]]) -> Iterator[tuple[str, int]]:
-        assert self.conn is not None
-        for batch in _batches(items, LOOKUP_BATCH):
-            values = [value for value, _ in batch]
-            found = set(self.conn.execute(select(column).where(column.in_(values))).scalars())
-            yield from ((value, line) for value, line in batch if value in found)
-
-    def _held_certificates(self, items: list[tuple[CertificateType, str, int]]) -> None:
-        assert self.conn is not None
-        for batch in _batches(items, LOOKUP_BATCH):
-            query = (
-                select(Certificate.cert_type, Certificate.cert_number, Customer.code)
-                .join(Customer, Customer.id == Certificate.customer_id)
-                .where(Certificate.active, Certificate.cert_number.in_({number for _, number, _ in batch}))
-            )
-            held = {(cert_type, number): code for cert_type, number, code in self.conn.execute(query)}
-            for cert_type, number, line in batch:
-                if (code := held.get((cert_type, number))) is not None:
-                    self.problems.add(
-                        line,
-                        "cert_number",
-                        f"证件已登记在客户 {code} 名下 / certificate already held by customer {code}",
-                    )
-
     # --- the whole file -------------------------------------------------------------------------------------------
     def finish(self) -> FileSummary:
         """Check what spans the file (parents, relations) and sum it up."""
@@ -428,6 +272,7 @@ class FileValidator:
             relations=list(self.relations),
             customers_without_code=len(self.customers) - len(self.codes),
             highest_given_serial=self.highest_serial,
+            empty_database=self.conn is not None and "customer" in self.empty_tables,
         )
 
     def _check_parents(self) -> None:
@@ -515,16 +360,3 @@ def _rows_at(chunks: Iterable[Chunk], wanted: dict[int, str]) -> dict[int, tuple
                 names = CUSTOMER_COLUMNS if group == "customer" else ACCOUNT_COLUMNS
                 found[line] = chunk.rows([index], names)[0]
     return found
-
-
-def _too_long(limit: int) -> str:
-    return f"超过 {limit} 个字符 / longer than {limit} characters"
-
-
-def _not_one_of(enum: type[StrEnum]) -> Callable[[str], str]:
-    return lambda text: f"取值无效 / '{text}' is not one of: {allowed(enum)}"
-
-
-def _batches(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, time
 from typing import Any
 
@@ -67,6 +68,22 @@ class FileWriter:
         self.account_ids: dict[str, int] = {}
         self.orphans: list[tuple[int, str]] = []  # (account id, parent ref) for parents further down the file
         self.subscribers = 0
+
+    def loading(self, *, empty: bool) -> AbstractContextManager[None]:
+        """The span of the whole load (see BulkWriter.loading)."""
+        tables = [
+            _table(m)
+            for m in (
+                Customer,
+                Certificate,
+                CustomerProfile,
+                CustomerHistory,
+                BillingAccount,
+                Subscriber,
+                CustomerRelation,
+            )
+        ]
+        return self.writer.loading(tables, empty=empty)
 
     def write_chunk(self, chunk: Chunk) -> None:
         """Write the customers and accounts first seen in this chunk, then its subscribers."""
