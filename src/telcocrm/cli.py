@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from telcocrm.db import migrate
 from telcocrm.db.engine import get_engine, session_scope
 from telcocrm.errors import TelcoError
 from telcocrm.models.enums import StaffRole
+
+if TYPE_CHECKING:
+    from telcocrm.imports.customer_import import ImportReport
 
 app = typer.Typer(help="telcocrm — customer base management and retention", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -108,10 +111,27 @@ def customers_import(file: Path) -> None:
         except ImportRefused as exc:
             _print_refusal(exc)
             raise typer.Exit(2) from exc
+    _audit_import(file, report)
     console.print(
         f"imported {report.customers} customers, {report.accounts} accounts, {report.subscribers} subscribers, "
         f"{report.relations} relations in {report.seconds:.1f} s"
     )
+
+
+def _audit_import(file: Path, report: ImportReport) -> None:
+    """One audit record for the whole file: who loaded what (each customer also has its history entry)."""
+    from telcocrm.staff import audit
+    from telcocrm.staff.rules import system_viewer
+
+    with session_scope() as db:
+        audit.record(
+            db=db,
+            viewer=system_viewer("cli-import"),
+            action="customers.import",
+            resource_type="file",
+            resource_id=file.name[:40],
+            detail={"customers": report.customers, "subscribers": report.subscribers, "accounts": report.accounts},
+        )
 
 
 def _print_refusal(exc: TelcoError) -> None:

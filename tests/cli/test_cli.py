@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,34 @@ def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "TELCOCRM_SECRET_KEY" in result.stderr
+
+
+def test_customers_import_lands_a_good_file_and_refuses_a_bad_one_whole(tmp_path: Path) -> None:
+    import csv
+
+    from telcocrm.demo.generator import write_demo_file
+    from telcocrm.models import AuditRecord, Customer
+
+    url = f"sqlite:///{tmp_path / 'imp.db'}"
+    run_cli(["db", "upgrade"], url)
+    good = tmp_path / "good.csv"
+    write_demo_file(good, 30, 7)
+    rows = list(csv.DictReader(good.open(encoding="utf-8")))
+    rows[1]["cert_number"] = rows[1]["cert_number"][:-1] + ("0" if rows[1]["cert_number"][-1] != "0" else "1")
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    refused = run_cli(["customers", "import", str(bad)], url)
+    assert refused.returncode == 2
+    assert re.search(r"\b3\b\W+cert_number", refused.stderr), refused.stderr  # line 3: the second data row
+    landed = run_cli(["customers", "import", str(good)], url)
+    assert landed.returncode == 0, landed.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        customers = conn.execute(select(Customer.code)).scalars().all()
+        audits = conn.execute(select(AuditRecord.action).where(AuditRecord.action == "customers.import")).all()
+    engine.dispose()
+    assert len(customers) == 30 and len(audits) == 1
