@@ -3,6 +3,7 @@
 # postgresql package is installed when they are missing), on a free loopback port with its own data folder,
 # and stopped and removed afterwards whatever the command's outcome.
 # Usage: scripts/with-postgres.sh COMMAND [ARGS…]   (the command sees TELCOCRM_TEST_DATABASE_URL)
+# TELCOCRM_PG_OPTIONS adds server settings, e.g. TELCOCRM_PG_OPTIONS="-c shared_buffers=2GB" for the HTTP benchmark.
 set -euo pipefail
 
 find_bin() {
@@ -40,7 +41,7 @@ trap cleanup EXIT
 
 as_pg "$bin/initdb" -D "$data" -U telcocrm --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
-  -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${TELCOCRM_PG_OPTIONS:-}" \
   start >/dev/null
 as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U telcocrm telcocrm
 

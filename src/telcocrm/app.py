@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,10 +30,22 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool the routes run in (see Settings.worker_threads)."""
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().worker_threads
+    yield
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the application on the given engine (default: the configured database)."""
     settings = get_settings()
-    app = FastAPI(title="telcocrm", version=__version__, description="Customer base management and retention")
+    app = FastAPI(
+        title="telcocrm",
+        version=__version__,
+        description="Customer base management and retention",
+        lifespan=_lifespan,
+    )
     app.state.engine = engine or get_engine()
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key, same_site="lax", session_cookie="telcocrm_session"

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     token_minutes: int = 480  # one working day
     auth_max_failures: int = 5
     auth_lock_minutes: int = 30
+    # Requests a server process works on at once (its thread pool). Fewer than the 10 pooled database
+    # connections, so a busy server never opens and closes overflow connections; more would only queue
+    # on two cores behind the GIL and the database.
+    worker_threads: int = 8
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

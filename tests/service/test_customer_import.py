@@ -6,7 +6,7 @@ import os
 import random
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -15,18 +15,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from stdnum.cn import ric, uscc
 
-from telcocrm.customers import rules
+from telcocrm.customers import codes, rules
 from telcocrm.customers.rules import customer_code, is_valid_customer_code
 from telcocrm.db.engine import make_engine
 from telcocrm.db.migrate import upgrade
 from telcocrm.demo import generate_demo_rows
 from telcocrm.errors import Conflict, InvalidInput
-from telcocrm.imports import ImportRefused, Problem, import_customers, validate_customer_file
+from telcocrm.imports import ImportRefused, Problem, import_customers, reader, validate_customer_file, writers
+from telcocrm.imports.checkdigits import customer_codes, damm_interim, resident_check_ok, uscc_check_ok
 from telcocrm.imports.columns import COLUMNS
-from telcocrm.imports.fastcheck import check_certificate, region_valid, uscc_check_digit
+from telcocrm.imports.entities import valid_codes
+from telcocrm.imports.fastcheck import certificates_ok, check_certificate, region_valid, uscc_check_digit
 from telcocrm.imports.lookups import DatabaseChecks
 from telcocrm.models import (
     BillingAccount,
@@ -106,6 +109,49 @@ def refused(path: Path, engine: Engine) -> list[Problem]:
 def line_of(rows: Rows, predicate: Callable[[dict[str, str]], bool]) -> int:
     """The file line (header is line 1) of the first row matching."""
     return next(i for i, row in enumerate(rows) if predicate(row)) + 2
+
+
+def schema_shape(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every key, index and constraint definition: what a first load drops and must restore exactly."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            return sorted(conn.execute(text("SELECT type, name, sql FROM sqlite_master")).all(), key=str)
+        query = (
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+            " WHERE connamespace = current_schema()::regnamespace UNION ALL SELECT tablename, indexname, indexdef,"
+            " true FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1, 2, 3"
+        )
+        return [tuple(row) for row in conn.execute(text(query))]
+
+
+def dump(engine: Engine) -> list[list[tuple[Any, ...]]]:
+    """The imported rows of every table but their moments (created_at differs from run to run)."""
+    models = (Customer, Certificate, CustomerProfile, BillingAccount, Subscriber, CustomerRelation)
+    found = []
+    with engine.connect() as conn:
+        for table in (m.__table__ for m in models):
+            rows = conn.execute(select(table).order_by(*table.primary_key))
+            found.append([tuple(v for v in row if not isinstance(v, datetime)) for row in rows])
+    return found
+
+
+def fail_on_call(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, call: int) -> None:
+    """Make the `call`-th call of owner.name raise an IntegrityError, as a clash in the database would."""
+    original = getattr(owner, name)
+    calls = [0]
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == call:
+            raise IntegrityError("COPY", None, Exception("injected failure"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing)
+
+
+def small_chunks(monkeypatch: pytest.MonkeyPatch, rows: int = 7) -> None:
+    """Read files a few rows at a time, so customers, accounts and parents straddle chunks."""
+    monkeypatch.setattr(reader, "PARQUET_BATCH_ROWS", rows)
 
 
 # --- a good file ---------------------------------------------------------------------------------------------------
@@ -260,13 +306,15 @@ def test_demo_files_of_several_seeds_import_cleanly_one_after_another(
 
 
 def test_progress_is_reported_up_to_the_total(tmp_path: Path, import_engine: Engine) -> None:
-    rows = demo(30)
-    seen: list[tuple[int, int]] = []
-    import_customers(
-        write(tmp_path / "p.csv", rows), engine=import_engine, actor="t", progress=lambda d, t: seen.append((d, t))
-    )
-    assert seen[-1] == (2 * len(rows), 2 * len(rows))
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # A first load checks and writes each row in one pass; into a database with customers, a row is checked,
+    # then written in a second pass, so it counts twice.
+    for seed, passes in ((3, 1), (4, 2)):
+        rows = demo(30, seed=seed)
+        seen: list[tuple[int, int]] = []
+        path = write(tmp_path / f"p{seed}.csv", rows)
+        import_customers(path, engine=import_engine, actor="t", progress=lambda d, t, seen=seen: seen.append((d, t)))
+        assert seen[-1] == (passes * len(rows), passes * len(rows))
+        assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_rows_in_any_order_land_the_same(tmp_path: Path, import_engine: Engine) -> None:
@@ -498,6 +546,113 @@ def test_validation_alone_writes_nothing_and_lists_problems(tmp_path: Path, impo
     assert "'barter' is not one of" in problems[0].reason
 
 
+# --- chunks, failures, codes and ids -------------------------------------------------------------------------------
+@pytest.mark.parametrize("order", ["as generated", "reversed"])
+@pytest.mark.parametrize("passes", ["one pass", "two passes"])
+def test_a_file_read_in_small_chunks_lands_exactly_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str, passes: str
+) -> None:
+    # Customers, accounts and parents then straddle chunks; reversed, members and subsidiaries come first.
+    rows = demo(60, seed=21)
+    path = write(tmp_path / "rows.parquet", rows if order == "as generated" else rows[::-1])
+    dumps = []
+    for chunks in ("whole", "small"):
+        if chunks == "small":
+            small_chunks(monkeypatch)
+        url = f"sqlite:///{tmp_path / f'{chunks}.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        if passes == "two passes":  # into a database holding customers, a file is checked first, then written
+            import_customers(write(tmp_path / "other.parquet", demo(5, seed=22)), engine=engine, actor="t")
+        import_customers(path, engine=engine, actor="loader")
+        dumps.append(dump(engine))
+        engine.dispose()
+    assert dumps[0] == dumps[1]
+
+
+def test_problems_of_a_file_read_in_small_chunks_are_the_same(
+    tmp_path: Path, import_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = demo(60)
+    ref = next(r["customer_ref"] for r in rows if sum(x["customer_ref"] == r["customer_ref"] for x in rows) > 2)
+    last = max(i for i, r in enumerate(rows) if r["customer_ref"] == ref)
+    rows[last]["customer_name"] = "王某某"  # a later row of the customer disagrees
+    rows[40]["subscriber_id"] = rows[3]["subscriber_id"]
+    rows[50]["account_ref"] = rows[2]["account_ref"] if rows[2]["customer_ref"] != rows[50]["customer_ref"] else ""
+    path = write(tmp_path / "bad.csv", rows)
+    whole = refused(path, import_engine)
+    small_chunks(monkeypatch)
+    monkeypatch.setattr(reader, "CSV_BLOCK_BYTES", 4096)
+    assert refused(path, import_engine) == whole
+    assert {p.field for p in whole} >= {"customer_name", "subscriber_id", "account_ref"}
+
+
+@pytest.mark.parametrize("first_load", [True, False])
+def test_a_write_failure_half_way_leaves_nothing_behind(
+    tmp_path: Path, import_engine: Engine, monkeypatch: pytest.MonkeyPatch, first_load: bool
+) -> None:
+    if not first_load:
+        import_customers(write(tmp_path / "before.csv", demo(10, seed=30)), engine=import_engine, actor="t")
+    before, shape = counts(import_engine), schema_shape(import_engine)
+    small_chunks(monkeypatch, 20)
+    fail_on_call(monkeypatch, writers, "_executemany", 9)  # in the background writer's thread, a few chunks in
+    with pytest.raises(Conflict):
+        import_customers(write(tmp_path / "rows.parquet", demo(40, seed=31)), engine=import_engine, actor="t")
+    assert counts(import_engine) == before
+    assert schema_shape(import_engine) == shape
+
+
+def test_a_refused_first_load_restores_the_indexes_it_set_aside(tmp_path: Path, import_engine: Engine) -> None:
+    shape = schema_shape(import_engine)
+    rows = demo(30)
+    rows[25]["product"] = "fax"
+    assert [p.field for p in refused(write(tmp_path / "bad.parquet", rows), import_engine)] == ["product"]
+    assert schema_shape(import_engine) == shape
+
+
+def test_codes_and_ids_issued_after_an_import_continue_past_the_imported_ones(
+    tmp_path: Path, import_engine: Engine
+) -> None:
+    rows = demo(30)
+    given = customer_code(700)
+    for row in rows:
+        if row["customer_ref"] == rows[-1]["customer_ref"]:  # the last customer brings its own code
+            row["customer_code"] = given
+    report = import_customers(write(tmp_path / "rows.parquet", rows), engine=import_engine, actor="t")
+    with Session(import_engine) as db:
+        serials = sorted(int(code[:-1]) for code in db.scalars(select(Customer.code)))
+        counters = {name: value for name, value in db.execute(select(CodeCounter.name, CodeCounter.next_value))}
+        next_code = codes.new_customer_codes(db, 1)[0]
+        db.rollback()
+    fresh = [serial for serial in serials if serial != 700]
+    assert fresh == list(range(701, 701 + report.customers - 1))  # after the given code, in order, no gap
+    assert counters == {"customer": 701 + report.customers - 1, "account": 1 + report.accounts, "subscriber": 1}
+    assert int(next_code[:-1]) == counters["customer"]
+
+
+def test_names_needing_escapes_land_as_given(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(10)
+    odd = ['王"小\\明', "Anna\tSmith", "李\n四"]
+    refs = list(dict.fromkeys(r["customer_ref"] for r in rows))[:3]
+    for row in rows:
+        if row["customer_ref"] in refs:
+            row["customer_name"] = odd[refs.index(row["customer_ref"])]
+    import_customers(write(tmp_path / "odd.parquet", rows), engine=import_engine, actor="t")
+    with Session(import_engine) as db:
+        landed = {c.name: h.after for c, h in db.execute(
+            select(Customer, CustomerHistory).join(CustomerHistory, CustomerHistory.customer_id == Customer.id)
+        )}  # fmt: skip
+    for name in odd:
+        assert landed[name] is not None and landed[name]["name"] == name
+
+
+def test_a_nul_character_is_refused(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(10)
+    rows[4]["install_address"] = "广州\x00市"
+    problems = refused(write(tmp_path / "nul.parquet", rows), import_engine)
+    assert [(p.line, p.field) for p in problems] == [(5, "install_address")] and "NUL" in problems[0].reason
+
+
 # --- the fast paths agree with the rules ---------------------------------------------------------------------------
 def test_fast_certificate_checks_agree_with_the_rules() -> None:
     rng = random.Random(7)
@@ -542,6 +697,54 @@ def test_region_years_and_uscc_check_digits_agree_with_stdnum() -> None:
         assert uscc_check_digit(body) == uscc.calc_check_digit(body)
 
 
+def test_column_wise_check_digits_agree_with_stdnum() -> None:
+    rng = random.Random(5)
+    bodies = ["".join(rng.choice("0123456789") for _ in range(17)) for _ in range(400)]
+    residents = [b + rng.choice("0123456789X") for b in bodies] + [b + ric.calc_check_digit(b + "0") for b in bodies]
+    got = resident_check_ok(pa.array(residents)).to_pylist()
+    assert got == [n[-1] == ric.calc_check_digit(n) for n in residents]
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    credits = ["91" + "".join(rng.choice(alphabet) for _ in range(16)) for _ in range(400)]
+    credits += [c[:17] + uscc.calc_check_digit(c[:17]) for c in credits]
+    assert uscc_check_ok(pa.array(credits)).to_pylist() == [c[-1] == uscc.calc_check_digit(c) for c in credits]
+
+
+def test_column_wise_customer_codes_agree_with_the_rules() -> None:
+    assert customer_codes(1, 3000).to_pylist() == [customer_code(serial) for serial in range(1, 3001)]
+    assert customer_codes(10**11 - 5, 4).to_pylist() == [customer_code(s) for s in range(10**11 - 5, 10**11 - 1)]
+    rng = random.Random(9)
+    samples = [customer_code(rng.randrange(1, 10**11)) for _ in range(300)]
+    samples += [s[:i] + rng.choice("0123456789") + s[i + 1 :] for s in samples for i in (rng.randrange(12),)]
+    samples += ["", "12345", "1234567890123", "٠١٢٣٤٥٦٧٨٩٠٥", "ABCDEFGHIJKL"]
+    assert valid_codes(pa.array(samples)).to_pylist() == [is_valid_customer_code(s) for s in samples]
+    assert damm_interim(pa.array(["000000000000"]), 12).to_pylist() == [0]
+
+
+def test_the_column_wise_certificate_fast_path_accepts_only_what_the_rules_accept() -> None:
+    rng = random.Random(11)
+    today = date.today()
+    samples: list[tuple[str, str, str]] = []
+    generated: set[tuple[str, str, str]] = set()
+    for row in generate_demo_rows(300, seed=12):
+        kind, cert_type, number = row["customer_kind"], row["cert_type"], row["cert_number"]
+        samples.append((kind, cert_type, number))
+        generated.add((kind, cert_type, number))
+        for _ in range(3):
+            i = rng.randrange(len(number))
+            samples.append((kind, cert_type, number[:i] + rng.choice("0123456789XA") + number[i + 1 :]))
+        samples.append(("organisation" if kind == "person" else "person", cert_type, number))  # the wrong kind
+    samples.append(("person", "resident_id", "110101" + f"{today.year + 1}0101" + "0011"))  # born next year
+    fast = certificates_ok(*(pa.array(list(column)) for column in zip(*samples, strict=True)), today).to_pylist()
+    for accepted, (kind, cert_type, number) in zip(fast, samples, strict=True):
+        if accepted:
+            assert (
+                rules.validate_certificate(CustomerKind(kind), CertificateType(cert_type), number, today=today)
+                == number
+            )
+    originals = [accepted for accepted, sample in zip(fast, samples, strict=True) if sample in generated]
+    assert sum(originals) > 0.9 * len(originals)  # the fast path takes the bulk of real certificates
+
+
 # --- PostgreSQL (COPY path) ----------------------------------------------------------------------------------------
 @pytest.mark.postgres_only
 @pytest.mark.skipif(
@@ -568,13 +771,11 @@ def test_postgresql_import_lands_and_refusal_writes_nothing(tmp_path: Path, monk
     engine.dispose()
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not os.environ.get("TELCOCRM_TEST_DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL"
-)
-def test_postgresql_first_load_restores_every_key_and_index(tmp_path: Path) -> None:
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An empty, migrated schema of its own on the test PostgreSQL (other tests share the public schema)."""
     base = os.environ["TELCOCRM_TEST_DATABASE_URL"]
-    schema = f"import_first_load_{random.Random().randrange(10**9)}"
+    schema = f"import_test_{random.Random().randrange(10**9)}"
     admin = make_engine(base)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
@@ -582,19 +783,101 @@ def test_postgresql_first_load_restores_every_key_and_index(tmp_path: Path) -> N
     try:
         upgrade(url)
         engine = make_engine(url)
-        shape = (
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = :s UNION ALL SELECT count(*)"
-            " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"
-        )
-        with engine.connect() as conn:
-            before = conn.execute(text(shape), {"s": schema}).scalars().all()
-        rows = demo(60, seed=12)
-        report = import_customers(write(tmp_path / "first.parquet", rows), engine=engine, actor="pg")
-        with engine.connect() as conn:
-            assert conn.execute(text(shape), {"s": schema}).scalars().all() == before
-        assert counts(engine)["subscriber"] == report.subscribers == len(rows)
+        yield engine
         engine.dispose()
     finally:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+needs_postgres = pytest.mark.skipif(
+    not os.environ.get("TELCOCRM_TEST_DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL"
+)
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+def test_postgresql_first_load_restores_every_key_and_index(tmp_path: Path, pg_engine: Engine) -> None:
+    shape = schema_shape(pg_engine)
+    rows = demo(60, seed=12)
+    report = import_customers(write(tmp_path / "first.parquet", rows), engine=pg_engine, actor="pg")
+    assert schema_shape(pg_engine) == shape  # every key, index and constraint, validated, as migrated
+    assert counts(pg_engine)["subscriber"] == report.subscribers == len(rows)
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+def test_postgresql_refused_first_load_writes_nothing_and_restores_the_schema(
+    tmp_path: Path, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shape = schema_shape(pg_engine)
+    small_chunks(monkeypatch, 20)  # chunks before the bad row are written, then rolled back
+    rows = demo(60, seed=13)
+    rows[-3]["activated_date"] = "2024-13-01"
+    assert [p.field for p in refused(write(tmp_path / "bad.parquet", rows), pg_engine)] == ["activated_date"]
+    assert schema_shape(pg_engine) == shape
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+@pytest.mark.parametrize("first_load", [True, False])
+def test_postgresql_copy_failure_half_way_leaves_nothing_behind(
+    tmp_path: Path, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch, first_load: bool
+) -> None:
+    if not first_load:
+        import_customers(write(tmp_path / "before.parquet", demo(10, seed=14)), engine=pg_engine, actor="pg")
+    before, shape = counts(pg_engine), schema_shape(pg_engine)
+    small_chunks(monkeypatch, 20)
+    fail_on_call(monkeypatch, writers, "_copy", 9)  # in the background writer's thread, a few chunks in
+    with pytest.raises(Conflict):
+        import_customers(write(tmp_path / "rows.parquet", demo(60, seed=15)), engine=pg_engine, actor="pg")
+    assert counts(pg_engine) == before
+    assert schema_shape(pg_engine) == shape
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+@pytest.mark.parametrize("first_load", [True, False])
+def test_postgresql_parents_further_down_the_file_are_linked(
+    tmp_path: Path, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch, first_load: bool
+) -> None:
+    if not first_load:
+        import_customers(write(tmp_path / "before.parquet", demo(10, seed=16)), engine=pg_engine, actor="pg")
+    with Session(pg_engine) as db:
+        earlier = db.scalar(select(func.max(BillingAccount.id))) or 0
+    small_chunks(monkeypatch, 5)
+    rows = demo(80, seed=17)[::-1]  # members before their head, subsidiaries before their group
+    import_customers(write(tmp_path / "reversed.parquet", rows), engine=pg_engine, actor="pg")
+    parent = aliased(BillingAccount)
+    with Session(pg_engine) as db:
+        links = db.execute(
+            select(BillingAccount.account_type, parent.account_type)
+            .join(parent, parent.id == BillingAccount.parent_account_id)
+            .where(BillingAccount.id > earlier)
+        ).all()
+    assert len(links) == len({r["account_ref"] for r in rows if r["parent_account_ref"]}) > 0
+    assert {(child.value, up.value) for child, up in links} <= {
+        ("family_secondary", "family_primary"),
+        ("group_sub", "group_master"),
+    }
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+def test_postgresql_ids_and_codes_continue_past_each_import(tmp_path: Path, pg_engine: Engine) -> None:
+    for seed in (18, 19):  # a first load, then an import into a database holding customers
+        import_customers(write(tmp_path / f"s{seed}.parquet", demo(40, seed=seed)), engine=pg_engine, actor="pg")
+        with pg_engine.connect() as conn:
+            for table in TABLES:
+                name = table.__tablename__
+                highest = (
+                    None if table is CustomerProfile else conn.execute(text(f"SELECT max(id) FROM {name}")).scalar()
+                )
+                if highest is None:  # keyed by customer, or no row of this kind in the file
+                    continue
+                issued = conn.execute(text(f"SELECT nextval(pg_get_serial_sequence('{name}', 'id'))")).scalar_one()
+                assert issued == highest + 1, name  # the reservation's unused end was given back
+            serials = [int(c[:-1]) for c in conn.execute(select(Customer.code)).scalars()]
+            counter = conn.execute(select(CodeCounter.next_value).where(CodeCounter.name == "customer")).scalar_one()
+            assert counter == max(serials) + 1

@@ -1,22 +1,32 @@
 """Customer data as a viewer may see it: personal data masked unless the role may see it in full.
 
 Every function returns plain dicts and adds to `seen` each kind of personal data shown unmasked, so the
-caller writes one audit record per response.
+caller writes one audit record per response. They read ORM objects (after a change) and read-model
+records (the 360 view) alike: both carry the same attribute names.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from telcocrm.customers.records import (
+    AccountRecord,
+    CertificateRecord,
+    CustomerRecord,
+    HistoryRecord,
+    ProfileRecord,
+    SubscriberRecord,
+)
 from telcocrm.customers.repository import CustomerView
 from telcocrm.kit.timefmt import local_iso
 from telcocrm.models import BillingAccount, Certificate, Customer, CustomerHistory, CustomerProfile, Subscriber
 from telcocrm.staff.rules import Viewer, shown
 
 MOBILE_LIKE = {"mobile", "fixed", "e8_bundle"}  # products whose service number is a phone number
+Profile = CustomerProfile | ProfileRecord
 
 
-def core(customer: Customer) -> dict[str, Any]:
+def core(customer: Customer | CustomerRecord) -> dict[str, Any]:
     """Identification and status; no personal data here."""
     return {
         "code": customer.code,
@@ -32,7 +42,7 @@ def core(customer: Customer) -> dict[str, Any]:
     }
 
 
-def certificate(viewer: Viewer, cert: Certificate, seen: set[str]) -> dict[str, Any]:
+def certificate(viewer: Viewer, cert: Certificate | CertificateRecord, seen: set[str]) -> dict[str, Any]:
     """A certificate with its number and address masked for roles that may not see them."""
     return {
         "type": cert.cert_type.value,
@@ -42,7 +52,7 @@ def certificate(viewer: Viewer, cert: Certificate, seen: set[str]) -> dict[str, 
     }
 
 
-def extended(viewer: Viewer, profile: CustomerProfile | None, seen: set[str]) -> dict[str, Any]:
+def extended(viewer: Viewer, profile: Profile | None, seen: set[str]) -> dict[str, Any]:
     """Contact management and preferences (the extended view)."""
     if profile is None:
         return {}
@@ -58,7 +68,7 @@ def extended(viewer: Viewer, profile: CustomerProfile | None, seen: set[str]) ->
     }
 
 
-def peripheral(profile: CustomerProfile | None) -> dict[str, Any]:
+def peripheral(profile: Profile | None) -> dict[str, Any]:
     """Deeper social attributes (the peripheral view)."""
     if profile is None:
         return {}
@@ -71,7 +81,7 @@ def peripheral(profile: CustomerProfile | None) -> dict[str, Any]:
     }
 
 
-def account(acc: BillingAccount, parent_code: str | None = None) -> dict[str, Any]:
+def account(acc: BillingAccount | AccountRecord, parent_code: str | None = None) -> dict[str, Any]:
     """A billing account."""
     return {
         "code": acc.account_code,
@@ -83,7 +93,7 @@ def account(acc: BillingAccount, parent_code: str | None = None) -> dict[str, An
     }
 
 
-def subscriber(viewer: Viewer, sub: Subscriber, account_code: str, seen: set[str]) -> dict[str, Any]:
+def subscriber(viewer: Viewer, sub: Subscriber | SubscriberRecord, account_code: str, seen: set[str]) -> dict[str, Any]:
     """A subscriber; phone-like service numbers and install addresses are personal data."""
     number = sub.service_number
     if sub.product.value in MOBILE_LIKE:
@@ -104,7 +114,7 @@ def subscriber(viewer: Viewer, sub: Subscriber, account_code: str, seen: set[str
     }
 
 
-def history_entry(entry: CustomerHistory) -> dict[str, Any]:
+def history_entry(entry: CustomerHistory | HistoryRecord) -> dict[str, Any]:
     """One history entry."""
     return {
         "at": local_iso(entry.at),

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Connection, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from telcocrm.customers.records import (
+    AccountRecord,
+    CertificateRecord,
+    CustomerRecord,
+    HistoryRecord,
+    ProfileRecord,
+    RelationRecord,
+    SubscriberRecord,
+    columns,
+    take,
+    take_optional,
+)
 from telcocrm.customers.rules import is_valid_customer_code
 from telcocrm.errors import NotFound
 from telcocrm.models import (
@@ -162,92 +175,143 @@ def list_customers(
 class CustomerView:
     """Everything the 360 view shows, loaded in a fixed, small number of statements."""
 
-    customer: Customer
-    profile: CustomerProfile | None
-    certificates: list[Certificate]
-    accounts: list[BillingAccount]
-    subscribers: list[Subscriber]
-    relations: list[tuple[CustomerRelation, str, str, str]] = field(default_factory=list)
-    history: list[CustomerHistory] = field(default_factory=list)
+    customer: CustomerRecord
+    profile: ProfileRecord | None
+    certificates: list[CertificateRecord]
+    accounts: list[AccountRecord]
+    subscribers: list[SubscriberRecord]
+    relations: list[tuple[RelationRecord, str, str, str]] = field(default_factory=list)
+    history: list[HistoryRecord] = field(default_factory=list)
 
 
 def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> CustomerView:
     """The 360 view by code (a merged-away code gives its survivor): four statements whatever it holds."""
-    customer, profile, certificates = _core_by_code(db, code if isinstance(code, str) else code.code)
-    holdings = db.execute(
-        select(BillingAccount, Subscriber)
-        .outerjoin(Subscriber, Subscriber.account_id == BillingAccount.id)
-        .where(BillingAccount.customer_id == customer.id)
-        .order_by(BillingAccount.id, Subscriber.id)
-    ).all()
-    accounts = list(dict.fromkeys(account for account, _ in holdings))
-    subscribers = [sub for _, sub in holdings if sub is not None]
+    conn = db.connection()
+    customer, profile, certificates = _core_by_code(conn, code if isinstance(code, str) else code.code)
+    holdings = conn.execute(_holdings_query(), {"customer_id": customer.id}).all()
+    subscriber_at = len(AccountRecord._fields)
     return CustomerView(
         customer=customer,
         profile=profile,
         certificates=certificates,
-        accounts=accounts,
-        subscribers=subscribers,
-        relations=_relations_with_names(db, customer.id),
-        history=_history_of(db, customer, history_limit),
+        accounts=list(dict.fromkeys(take(AccountRecord, row) for row in holdings)),
+        subscribers=[
+            sub for row in holdings if (sub := take_optional(SubscriberRecord, row, subscriber_at)) is not None
+        ],
+        relations=_relations_with_names(conn, customer.id),
+        history=_history_of(conn, customer, history_limit),
     )
 
 
-def _core_by_code(db: Session, code: str) -> tuple[Customer, CustomerProfile | None, list[Certificate]]:
+# The statements of the 360 view select plain columns into records (records.py) and are built once, bound
+# per call: building a statement, or ORM objects from its rows, costs more than running it.
+_PROFILE_AT = len(CustomerRecord._fields)
+_CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
+_SUBSCRIBER_AT = len(AccountRecord._fields)
+
+
+@cache
+def _core_query() -> Select[Any]:
+    """Customer, profile and certificates of one code."""
+    customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
+    return (
+        select(*columns(CustomerRecord), *columns(ProfileRecord), *columns(CertificateRecord))
+        .select_from(
+            customer.outerjoin(profile, profile.c.customer_id == customer.c.id).outerjoin(
+                certificate, certificate.c.customer_id == customer.c.id
+            )
+        )
+        .where(customer.c.code == bindparam("code"))
+        .order_by(certificate.c.id)
+    )
+
+
+@cache
+def _holdings_query() -> Select[Any]:
+    """Accounts of a customer, each with its subscribers."""
+    account, subscriber = BillingAccount.__table__, Subscriber.__table__
+    return (
+        select(*columns(AccountRecord), *columns(SubscriberRecord))
+        .select_from(account.outerjoin(subscriber, subscriber.c.account_id == account.c.id))
+        .where(account.c.customer_id == bindparam("customer_id"))
+        .order_by(account.c.id, subscriber.c.id)
+    )
+
+
+@cache
+def _relations_query() -> Select[Any]:
+    """Relations on either side of a customer, with the other customer's code and name."""
+    customer_id = bindparam("customer_id", type_=Integer)
+    relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
+    outgoing = (relation.c.customer_id == customer_id) & (other.c.id == relation.c.related_customer_id)
+    incoming = (relation.c.related_customer_id == customer_id) & (other.c.id == relation.c.customer_id)
+    return (
+        select(*columns(RelationRecord), other.c.code, other.c.name)
+        .select_from(relation.join(other, or_(outgoing, incoming)))
+        .where(or_(relation.c.customer_id == customer_id, relation.c.related_customer_id == customer_id))
+        .order_by(relation.c.id)
+    )
+
+
+@cache
+def _history_query() -> Select[Any]:
+    """History of a customer and of every code merged into it, newest first.
+
+    The customer and the codes merged into it are found first (two index lookups), then their entries: an
+    `OR` of the two conditions on the history itself would make PostgreSQL walk the whole history backwards.
+    """
+    history, customer = CustomerHistory.__table__, Customer.__table__
+    owners = select(customer.c.id).where(
+        or_(customer.c.id == bindparam("customer_id"), customer.c.merged_into_code == bindparam("code"))
+    )
+    return (
+        select(*columns(HistoryRecord))
+        .where(history.c.customer_id.in_(owners))
+        .order_by(history.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+def _core_by_code(conn: Connection, code: str) -> tuple[CustomerRecord, ProfileRecord | None, list[CertificateRecord]]:
     """Customer, profile and certificates in one statement, following a merge to the survivor."""
     for _ in range(MAX_MERGE_HOPS):
-        rows = db.execute(
-            select(Customer, CustomerProfile, Certificate)
-            .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
-            .outerjoin(Certificate, Certificate.customer_id == Customer.id)
-            .where(Customer.code == code)
-            .order_by(Certificate.id)
-        ).all()
+        rows = conn.execute(_core_query(), {"code": code}).all()
         if not rows:
             raise NotFound(f"客户 {code} 不存在 / customer {code} not found", field="id", record=code)
-        customer = rows[0][0]
+        customer = take(CustomerRecord, rows[0])
         if customer.status is CustomerStatus.MERGED and customer.merged_into_code:
             code = customer.merged_into_code
             continue
-        return customer, rows[0][1], [cert for _, _, cert in rows if cert is not None]
+        certificates = [c for row in rows if (c := take_optional(CertificateRecord, row, _CERTIFICATE_AT)) is not None]
+        return customer, take_optional(ProfileRecord, rows[0], _PROFILE_AT), certificates
     raise NotFound(f"客户 {code} 的合并链过长 / merge chain too long", field="id", record=code)
 
 
-def _relations_with_names(db: Session, customer_id: int) -> list[tuple[CustomerRelation, str, str, str]]:
+def _holdings(conn: Connection, customer_id: int) -> tuple[list[AccountRecord], list[SubscriberRecord]]:
+    """The customer's accounts and subscribers, in one statement."""
+    rows = conn.execute(_holdings_query(), {"customer_id": customer_id}).all()
+    accounts = list(dict.fromkeys(take(AccountRecord, row) for row in rows))
+    subscribers = [take(SubscriberRecord, row, _SUBSCRIBER_AT) for row in rows if row[_SUBSCRIBER_AT] is not None]
+    return accounts, subscribers
+
+
+def _relations_with_names(conn: Connection, customer_id: int) -> list[tuple[RelationRecord, str, str, str]]:
     """Relations on either side, each with the other customer's code, name and the direction."""
-    other = Customer.__table__.alias("other")
-    rows = db.execute(
-        select(CustomerRelation, other.c.code, other.c.name)
-        .join(
-            other,
-            or_(
-                (CustomerRelation.customer_id == customer_id) & (other.c.id == CustomerRelation.related_customer_id),
-                (CustomerRelation.related_customer_id == customer_id) & (other.c.id == CustomerRelation.customer_id),
-            ),
-        )
-        .where(
-            or_(
-                CustomerRelation.customer_id == customer_id,
-                CustomerRelation.related_customer_id == customer_id,
-            )
-        )
-        .order_by(CustomerRelation.id)
-    ).all()
-    return [(rel, code, name, "outgoing" if rel.customer_id == customer_id else "incoming") for rel, code, name in rows]
+    rows = conn.execute(_relations_query(), {"customer_id": customer_id}).all()
+    found = []
+    for row in rows:
+        relation = take(RelationRecord, row)
+        direction = "outgoing" if relation.customer_id == customer_id else "incoming"
+        found.append((relation, row.code, row.name, direction))
+    return found
 
 
-def _history_of(db: Session, customer: Customer, limit: int) -> list[CustomerHistory]:
+def _history_of(conn: Connection, customer: CustomerRecord | Customer, limit: int) -> list[HistoryRecord]:
     """History of the customer and of every code merged into it, newest first."""
-    merged_ids = select(Customer.id).where(Customer.merged_into_code == customer.code)
-    stmt = (
-        select(CustomerHistory)
-        .where(or_(CustomerHistory.customer_id == customer.id, CustomerHistory.customer_id.in_(merged_ids)))
-        .order_by(CustomerHistory.id.desc())
-        .limit(limit)
-    )
-    return list(db.execute(stmt).scalars())
+    params = {"customer_id": customer.id, "code": customer.code, "limit": limit}
+    return [take(HistoryRecord, row) for row in conn.execute(_history_query(), params)]
 
 
-def history_of(db: Session, customer: Customer, limit: int = 1000) -> list[CustomerHistory]:
+def history_of(db: Session, customer: Customer, limit: int = 1000) -> list[HistoryRecord]:
     """Public access to a customer's history (its own and that of codes merged into it)."""
-    return _history_of(db, customer, limit)
+    return _history_of(db.connection(), customer, limit)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from telcocrm.api_deps import PageDep, SessionDep, require
+from telcocrm.api_deps import PageDep, ReadSessionDep, SessionDep, require
 from telcocrm.customers import merging, present, repository, service
 from telcocrm.customers.schemas import (
     AccountCreate,
@@ -18,6 +18,7 @@ from telcocrm.customers.schemas import (
     SubscriberCreate,
 )
 from telcocrm.errors import TelcoError
+from telcocrm.kit.responses import json_response
 from telcocrm.kit.tmf import page_response
 from telcocrm.staff import audit
 from telcocrm.staff.rules import Viewer
@@ -44,8 +45,8 @@ def search_customers(
     )
 
 
-@router.get("/{code}/view")
-def customer_360(db: SessionDep, viewer: Reader, code: str) -> dict[str, Any]:
+@router.get("/{code}/view", response_model=dict[str, Any])
+def customer_360(db: ReadSessionDep, viewer: Reader, code: str) -> Response:
     """The 360 view in one response; a merged-away code answers with its survivor."""
     view = repository.load_view(db, code)
     seen: set[str] = set()
@@ -54,7 +55,7 @@ def customer_360(db: SessionDep, viewer: Reader, code: str) -> dict[str, Any]:
         db=db, viewer=viewer, resource_type="customer", resource_id=view.customer.code, seen=seen
     )
     db.commit()
-    return body
+    return json_response(body)
 
 
 @router.post("/{code}/merge")

@@ -11,14 +11,39 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
 from telcocrm.customers import repository
+from telcocrm.customers.records import (
+    AccountRecord,
+    CertificateRecord,
+    CustomerRecord,
+    ProfileRecord,
+    columns,
+    take,
+    take_optional,
+)
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER
 from telcocrm.customers.schemas import CertificateIn, CustomerCreate, CustomerUpdate, ProfileIn
 from telcocrm.errors import InvalidInput, NotFound, TelcoError
@@ -165,47 +190,60 @@ class RelatedRef:
 
 @dataclass
 class PartyData:
-    """What the TMF customer and party resources show of one customer."""
+    """What the TMF customer and party resources show of one customer (read-model records, see records.py)."""
 
-    customer: Customer
-    profile: CustomerProfile | None = None
-    certificates: list[Certificate] = field(default_factory=list)
+    customer: CustomerRecord
+    profile: ProfileRecord | None = None
+    certificates: list[CertificateRecord] = field(default_factory=list)
     subscriber_count: int = 0
     live_subscriber_count: int = 0
-    accounts: list[BillingAccount] = field(default_factory=list)
+    accounts: list[AccountRecord] = field(default_factory=list)
     relations: list[RelatedRef] = field(default_factory=list)
+
+
+# The statements select plain columns into records and are built once, bound per call: building a
+# statement, or ORM objects from its rows, costs more than running it.
+_PROFILE_AT = len(CustomerRecord._fields)
+_CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
+_COUNTS_AT = _CERTIFICATE_AT + len(CertificateRecord._fields)
 
 
 def _core_query(where: ColumnElement[bool]) -> Select[Any]:
     """Customer, profile, active certificates and subscriber counts in one statement."""
+    customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
+    subscriber = Subscriber.__table__
     total = (
-        select(func.count(Subscriber.id))
-        .where(Subscriber.customer_id == Customer.id)
-        .correlate(Customer)
+        select(func.count(subscriber.c.id))
+        .where(subscriber.c.customer_id == customer.c.id)
+        .correlate(customer)
         .scalar_subquery()
     )
     live = (
-        select(func.count(Subscriber.id))
-        .where(Subscriber.customer_id == Customer.id, Subscriber.status != SubscriberStatus.TERMINATED)
-        .correlate(Customer)
+        select(func.count(subscriber.c.id))
+        .where(subscriber.c.customer_id == customer.c.id, subscriber.c.status != SubscriberStatus.TERMINATED)
+        .correlate(customer)
         .scalar_subquery()
     )
+    active = and_(certificate.c.customer_id == customer.c.id, certificate.c.active)
     return (
-        select(Customer, CustomerProfile, Certificate, total, live)
-        .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
-        .outerjoin(Certificate, and_(Certificate.customer_id == Customer.id, Certificate.active))
+        select(*columns(CustomerRecord), *columns(ProfileRecord), *columns(CertificateRecord), total, live)
+        .select_from(customer.outerjoin(profile, profile.c.customer_id == customer.c.id).outerjoin(certificate, active))
         .where(where)
-        .order_by(Customer.id, Certificate.id)
+        .order_by(customer.c.id, certificate.c.id)
     )
 
 
-def _collect(rows: Iterable[Any]) -> dict[int, PartyData]:
+def _collect(rows: Iterable[Row[Any]]) -> dict[int, PartyData]:
     """Group the joined rows by customer."""
     found: dict[int, PartyData] = {}
-    for customer, profile, certificate, total, live in rows:
+    for row in rows:
+        customer = take(CustomerRecord, row)
         data = found.get(customer.id)
         if data is None:
+            profile = take_optional(ProfileRecord, row, _PROFILE_AT)
+            total, live = row[_COUNTS_AT], row[_COUNTS_AT + 1]
             data = found[customer.id] = PartyData(customer, profile, [], int(total or 0), int(live or 0))
+        certificate = take_optional(CertificateRecord, row, _CERTIFICATE_AT)
         if certificate is not None:
             data.certificates.append(certificate)
     return found
@@ -224,19 +262,42 @@ def _survivor(found: dict[int, PartyData], code: str) -> PartyData | None:
     return data
 
 
-def load_one(db: Session, code: str, *, accounts: bool = True, relations: bool = True) -> PartyData:
-    """One customer by code, following a merge: three statements (one when accounts and relations are not wanted)."""
+@cache
+def _one_query() -> Select[Any]:
+    """The core statement for one code and for the customer it was merged into, if it was."""
+    code = bindparam("code", type_=String)
+    customer, merged = Customer.__table__, Customer.__table__.alias("merged")
     merged_into = (
-        select(Customer.merged_into_code)
-        .where(Customer.code == code, Customer.status == CustomerStatus.MERGED)
+        select(merged.c.merged_into_code)
+        .where(merged.c.code == code, merged.c.status == CustomerStatus.MERGED)
         .scalar_subquery()
     )
-    found = _collect(db.execute(_core_query(or_(Customer.code == code, Customer.code == merged_into))).all())
+    return _core_query(or_(customer.c.code == code, customer.c.code == merged_into))
+
+
+@cache
+def _by_ids_query() -> Select[Any]:
+    """The core statement for customers by id."""
+    return _core_query(Customer.__table__.c.id.in_(bindparam("ids", expanding=True, type_=Integer)))
+
+
+@cache
+def _accounts_query() -> Select[Any]:
+    """The billing accounts of customers by id."""
+    account = BillingAccount.__table__
+    ids = bindparam("ids", expanding=True, type_=Integer)
+    return select(*columns(AccountRecord)).where(account.c.customer_id.in_(ids)).order_by(account.c.id)
+
+
+def load_one(db: Session, code: str, *, accounts: bool = True, relations: bool = True) -> PartyData:
+    """One customer by code, following a merge: three statements (one when accounts and relations are not wanted)."""
+    conn = db.connection()
+    found = _collect(conn.execute(_one_query(), {"code": code}).all())
     data = _survivor(found, code)
     if data is None:  # a merge chain longer than one hop: merges are flattened on write, so this is rare
         customer = repository.get_by_code(db, code)
-        data = _collect(db.execute(_core_query(Customer.id == customer.id)).all())[customer.id]
-    _attach(db, [data], accounts=accounts, relations=relations)
+        data = _collect(conn.execute(_by_ids_query(), {"ids": [customer.id]}).all())[customer.id]
+    _attach(conn, [data], accounts=accounts, relations=relations)
     return data
 
 
@@ -246,21 +307,22 @@ def load_many(
     """The read model of a page of customers, in their order: at most three statements for the whole page."""
     if not customers:
         return []
-    found = _collect(db.execute(_core_query(Customer.id.in_([c.id for c in customers]))).all())
+    conn = db.connection()
+    found = _collect(conn.execute(_by_ids_query(), {"ids": [c.id for c in customers]}).all())
     items = [found[c.id] for c in customers if c.id in found]
-    _attach(db, items, accounts=accounts, relations=relations)
+    _attach(conn, items, accounts=accounts, relations=relations)
     return items
 
 
-def _attach(db: Session, items: list[PartyData], *, accounts: bool, relations: bool) -> None:
+def _attach(conn: Connection, items: list[PartyData], *, accounts: bool, relations: bool) -> None:
     """Add billing accounts and relations (one statement each) to the loaded customers."""
     by_id = {d.customer.id: d for d in items}
     if accounts and by_id:
-        stmt = select(BillingAccount).where(BillingAccount.customer_id.in_(by_id)).order_by(BillingAccount.id)
-        for account in db.execute(stmt).scalars():
+        for row in conn.execute(_accounts_query(), {"ids": list(by_id)}):
+            account = take(AccountRecord, row)
             by_id[account.customer_id].accounts.append(account)
     if relations and by_id:
-        rows = sorted(db.execute(_relations_query(list(by_id))).all(), key=lambda r: r.id)
+        rows = sorted(conn.execute(_relations_query(), {"ids": list(by_id)}).all(), key=lambda r: r.id)
         for row in rows:
             by_id[row.owner_id].relations.append(
                 RelatedRef(
@@ -274,20 +336,21 @@ def _attach(db: Session, items: list[PartyData], *, accounts: bool, relations: b
             )
 
 
-def _relations_query(ids: list[int]) -> Any:
+@cache
+def _relations_query() -> CompoundSelect[Any]:
     """Relations on either side of the customers, each with the other customer's code, name and kind."""
-    rel = CustomerRelation
-    other = aliased(Customer)
-    columns = (rel.id, rel.relation_type, other.code, other.name, other.kind)
+    ids = bindparam("ids", expanding=True, type_=Integer)
+    relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
+    shown = (relation.c.id, relation.c.relation_type, other.c.code, other.c.name, other.c.kind)
     outgoing = (
-        select(*columns, rel.customer_id.label("owner_id"), literal("outgoing").label("direction"))
-        .join(other, other.id == rel.related_customer_id)
-        .where(rel.customer_id.in_(ids))
+        select(*shown, relation.c.customer_id.label("owner_id"), literal("outgoing").label("direction"))
+        .select_from(relation.join(other, other.c.id == relation.c.related_customer_id))
+        .where(relation.c.customer_id.in_(ids))
     )
     incoming = (
-        select(*columns, rel.related_customer_id.label("owner_id"), literal("incoming").label("direction"))
-        .join(other, other.id == rel.customer_id)
-        .where(rel.related_customer_id.in_(ids))
+        select(*shown, relation.c.related_customer_id.label("owner_id"), literal("incoming").label("direction"))
+        .select_from(relation.join(other, other.c.id == relation.c.customer_id))
+        .where(relation.c.related_customer_id.in_(ids))
     )
     return union_all(outgoing, incoming)
 
@@ -326,7 +389,7 @@ def party_ref(code: str, name: str, kind: CustomerKind, role: str | None = None)
     )
 
 
-def account_ref(account: BillingAccount) -> dict[str, Any]:
+def account_ref(account: AccountRecord) -> dict[str, Any]:
     """An AccountRef pointing at the TMF666 billing account."""
     return {
         "id": account.account_code,
@@ -350,7 +413,7 @@ def characteristics(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     return [c for c in (characteristic(n, v) for n, v in pairs) if c is not None]
 
 
-def certificate_pairs(viewer: Viewer, certificates: list[Certificate], seen: set[str]) -> list[tuple[str, Any]]:
+def certificate_pairs(viewer: Viewer, certificates: list[CertificateRecord], seen: set[str]) -> list[tuple[str, Any]]:
     """The first active certificate as three characteristics, further ones as `additionalCertificates`."""
     if not certificates:
         return []
@@ -367,7 +430,7 @@ def certificate_pairs(viewer: Viewer, certificates: list[Certificate], seen: set
     ]
 
 
-def profile_pairs(profile: CustomerProfile | None) -> list[tuple[str, Any]]:
+def profile_pairs(profile: ProfileRecord | None) -> list[tuple[str, Any]]:
     """The profile attributes TMF has no place for."""
     if profile is None:
         return []
@@ -397,7 +460,7 @@ def _medium(medium_type: str, preferred: str | None, values: dict[str, Any]) -> 
     return {"mediumType": medium_type, "preferred": medium_type == preferred, "characteristic": clean(values)}
 
 
-def contact_media(viewer: Viewer, profile: CustomerProfile | None, seen: set[str]) -> list[dict[str, Any]]:
+def contact_media(viewer: Viewer, profile: ProfileRecord | None, seen: set[str]) -> list[dict[str, Any]]:
     """Phone (masked per role), email and postal address (street masked per role) as ContactMedium."""
     if profile is None:
         return []
@@ -421,7 +484,7 @@ def related_parties(relations: Iterable[RelatedRef]) -> list[dict[str, Any]]:
     return [party_ref(r.code, r.name, r.kind, RELATED_ROLE[(r.relation_type, r.direction)]) for r in relations]
 
 
-def valid_for(customer: Customer) -> dict[str, Any]:
+def valid_for(customer: CustomerRecord) -> dict[str, Any]:
     """From joining to cancellation."""
     return clean({"startDateTime": local_iso(customer.joined_at), "endDateTime": local_iso(customer.cancelled_at)})
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
-from telcocrm.api_deps import FieldsDep, PageDep, SessionDep, require
+from telcocrm.api_deps import FieldsDep, PageDep, ReadSessionDep, SessionDep, require
 from telcocrm.customers import repository, service
 from telcocrm.customers.tmf_mapping import (
     CUSTOMER_BASE,
@@ -26,6 +26,7 @@ from telcocrm.customers.tmf_mapping import (
     wants,
 )
 from telcocrm.errors import Conflict, InvalidInput, NotFound, TelcoError
+from telcocrm.kit.responses import json_response
 from telcocrm.kit.tmf import page_response
 from telcocrm.models.enums import CustomerStatus
 from telcocrm.staff.rules import Viewer
@@ -100,12 +101,12 @@ def list_customers(
     return page_response(body, total=total, offset=offset, response=response)
 
 
-@router.get("/{id}")
-def get_customer(db: SessionDep, viewer: Reader, id: str, fields: FieldsDep = None) -> dict[str, Any]:
+@router.get("/{id}", response_model=dict[str, Any])
+def get_customer(db: ReadSessionDep, viewer: Reader, id: str, fields: FieldsDep = None) -> Response:
     """One customer by code; a merged-away code answers with the surviving customer."""
     wanted = wanted_fields(fields)
     data = load_one(db, id, accounts=wants(wanted, "account"), relations=wants(wanted, "relatedParty"))
-    return _respond(db, viewer, data, wanted)
+    return json_response(_respond(db, viewer, data, wanted))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

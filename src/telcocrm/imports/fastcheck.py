@@ -9,14 +9,18 @@ region tests, same patterns — and hand everything else to the rules, whose mes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum import numdb
 from stdnum.cn import ric
 
 from telcocrm.customers import rules
 from telcocrm.errors import InvalidInput
+from telcocrm.imports.checkdigits import RESIDENT_PATTERN, USCC_PATTERN, resident_check_ok, uscc_check_ok
 from telcocrm.models.enums import CertificateType, CustomerKind, Product
 
 _RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")
@@ -41,6 +45,49 @@ def check_certificate(kind: CustomerKind, cert_type: CertificateType, number: st
         raise InvalidInput(
             "居民身份证号码 / resident ID number: 地区码无效 / region code is invalid", field="certificate.number"
         ) from exc
+
+
+def certificates_ok(kinds: pa.Array, types: pa.Array, numbers: pa.Array, today: date) -> pa.Array:
+    """Per row, whether the fast path accepts the certificate as it stands (then it is its own normal form).
+
+    Resident IDs of persons and social credit codes of organisations, a whole column at a time: pattern and
+    check character in Arrow, birth dates and region codes once per distinct value. False means "ask the
+    rules" (rules.validate_certificate), not "invalid".
+    """
+    resident = _shaped(kinds, types, numbers, CustomerKind.PERSON, CertificateType.RESIDENT_ID, RESIDENT_PATTERN)
+    credit = _shaped(
+        kinds, types, numbers, CustomerKind.ORGANISATION, CertificateType.UNIFIED_SOCIAL_CREDIT, USCC_PATTERN
+    )
+    ok = pc.replace_with_mask(resident, resident, _residents_ok(numbers.filter(resident), today))
+    return pc.or_(ok, pc.replace_with_mask(credit, credit, uscc_check_ok(numbers.filter(credit))))
+
+
+def _shaped(
+    kinds: pa.Array, types: pa.Array, numbers: pa.Array, kind: CustomerKind, cert_type: CertificateType, pattern: str
+) -> pa.Array:
+    """Rows of this kind and certificate type whose number has the certificate's shape."""
+    of_type = pc.and_(pc.equal(kinds, kind.value), pc.equal(types, cert_type.value))
+    return pc.and_(of_type, pc.match_substring_regex(numbers, pattern))
+
+
+def _residents_ok(numbers: pa.Array, today: date) -> pa.Array:
+    """Resident ID numbers of the right shape: check character, a real birth date not after today, a region
+    code in use in the birth year (as _resident_id_ok, per value)."""
+    born_ok = _distinct_ok(pc.utf8_slice_codeunits(numbers, 6, 14), lambda d: _born_by(d, today))
+    region_ok = _distinct_ok(pc.utf8_slice_codeunits(numbers, 0, 10), lambda r: region_valid(r[:6], int(r[6:])))
+    return pc.and_(resident_check_ok(numbers), pc.and_(born_ok, region_ok))
+
+
+def _born_by(digits: str, today: date) -> bool:
+    born = _birth_date(digits)
+    return born is not None and born <= today
+
+
+def _distinct_ok(values: pa.Array, check: Callable[[str], bool]) -> pa.Array:
+    """A check run once per distinct value (a file repeats a few thousand regions and birth days)."""
+    distinct = pc.unique(values)
+    good = [value for value in distinct.to_pylist() if check(value)]
+    return pc.is_in(values, value_set=pa.array(good, pa.string()))
 
 
 def _resident_id_ok(number: str, today: date) -> bool:

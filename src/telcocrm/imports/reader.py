@@ -33,9 +33,17 @@ class Chunk:
     lines: Sequence[int]
     arrays: dict[str, pa.Array]
     _lists: dict[str, list[str]] = field(default_factory=dict)
+    _line_array: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    @property
+    def line_array(self) -> pa.Array:
+        """The line numbers as an Arrow int32 array (built once)."""
+        if self._line_array is None:
+            self._line_array = pa.array(self.lines, pa.int32())
+        return self._line_array
 
     def column(self, name: str) -> list[str]:
         """A column as Python strings (converted once, on first use)."""
@@ -102,6 +110,14 @@ def estimate_rows(path: Path) -> int:
         while block := handle.read(1 << 24):
             breaks += block.count(b"\n")
     return max(breaks - 1, 0)
+
+
+def rows_at_most(path: Path) -> int:
+    """An upper bound on the data rows: exact for Parquet; for CSV the line breaks (the header has one, and a
+    quoted value spanning lines only lowers the count of records), plus one for a last line without a break."""
+    if file_kind(path) == "parquet":
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    return estimate_rows(path) + 2
 
 
 def read_chunks(path: Path, present: list[str], problems: ProblemLog) -> Iterator[Chunk]:

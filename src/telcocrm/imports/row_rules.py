@@ -6,6 +6,7 @@ Only the rows that break a rule become Python objects, to word their problem.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 
 import pyarrow as pa
@@ -13,6 +14,7 @@ import pyarrow.compute as pc
 
 from telcocrm.customers import rules
 from telcocrm.errors import InvalidInput
+from telcocrm.imports.arrowbytes import contains_any
 from telcocrm.imports.columns import MAX_LENGTH
 from telcocrm.imports.fastcheck import check_service_number
 from telcocrm.imports.problems import ProblemLog
@@ -21,6 +23,7 @@ from telcocrm.imports.values import allowed, parse_date
 from telcocrm.models.enums import OwnershipType, Product, RelationType, SubscriberStatus
 
 REQUIRED = "必填 / required"
+NUL_CHARACTER = "含有空字符 / contains a NUL character"
 NOT_A_DATE = "日期应为 YYYY-MM-DD / not a date in YYYY-MM-DD form"
 ROW_REQUIRED = (
     "customer_ref",
@@ -51,15 +54,32 @@ def flag(problems: ProblemLog, chunk: Chunk, mask: pa.Array, name: str, reason: 
         problems.add(chunk.lines[index], name, reason(values[n]) if callable(reason) else reason)
 
 
+def vocabulary(problems: ProblemLog, chunk: Chunk, rows: pa.Array, name: str, enum: type[StrEnum]) -> pa.Array:
+    """Flag, among `rows`, empty values (required) and values outside the vocabulary; returns the valid ones."""
+    values = chunk.arrays[name]
+    valid = pc.is_in(values, value_set=_vocabulary(enum))
+    flag(problems, chunk, pc.and_(rows, pc.equal(values, "")), name, REQUIRED)
+    flag(problems, chunk, pc.and_(rows, pc.invert(pc.or_(valid, pc.equal(values, "")))), name, not_one_of(enum))
+    return valid
+
+
+def _vocabulary(enum: type[StrEnum]) -> pa.Array:
+    return pa.array([member.value for member in enum], pa.string())
+
+
 def check_rows(chunk: Chunk, problems: ProblemLog) -> None:
     """The rules of single rows, a whole column at a time."""
     arrays = chunk.arrays
+    for name, array in arrays.items():
+        # PostgreSQL cannot store a NUL character in text; refused here rather than half-way through writing.
+        if contains_any(array, (b"\x00",)):
+            flag(problems, chunk, pc.match_substring(array, "\x00"), name, NUL_CHARACTER)
     for name in ROW_REQUIRED:
         flag(problems, chunk, pc.equal(arrays[name], ""), name, REQUIRED)
     for name, limit in MAX_LENGTH.items():
         flag(problems, chunk, pc.greater(pc.utf8_length(arrays[name]), limit), name, too_long(limit))
     for name, enum in ROW_VOCABULARIES:
-        valid = pc.or_(pc.equal(arrays[name], ""), pc.is_in(arrays[name], pa.array([m.value for m in enum])))
+        valid = pc.or_(pc.equal(arrays[name], ""), pc.is_in(arrays[name], _vocabulary(enum)))
         flag(problems, chunk, pc.invert(valid), name, not_one_of(enum))
     _subscriber_dates(chunk, problems)
     _service_numbers(chunk, problems)
@@ -76,12 +96,22 @@ def check_rows(chunk: Chunk, problems: ProblemLog) -> None:
 def _dates(chunk: Chunk, problems: ProblemLog, name: str) -> pa.Array:
     """The column as dates (null when empty or wrong); wrong ones are flagged. Parsed once per value."""
     array = chunk.arrays[name]
-    distinct = pc.unique(array)
-    parsed = [parse_date(text) if text else None for text in distinct.to_pylist()]
-    wrong = [text for text, day in zip(distinct.to_pylist(), parsed, strict=True) if text and day is None]
-    if wrong:
-        flag(problems, chunk, pc.is_in(array, pa.array(wrong)), name, NOT_A_DATE)
+    distinct, parsed = _parsed_dates(array)
+    flag(problems, chunk, bad_dates(array, distinct, parsed), name, NOT_A_DATE)
     return pa.array(parsed, pa.date32()).take(pc.index_in(array, value_set=distinct))
+
+
+def _parsed_dates(array: pa.Array) -> tuple[pa.Array, list[date | None]]:
+    distinct = pc.unique(array)
+    return distinct, [parse_date(text) if text else None for text in distinct.to_pylist()]
+
+
+def bad_dates(array: pa.Array, distinct: pa.Array | None = None, parsed: list[date | None] | None = None) -> pa.Array:
+    """Per row, whether a non-empty value is not a YYYY-MM-DD date (each distinct value parsed once)."""
+    if distinct is None or parsed is None:
+        distinct, parsed = _parsed_dates(array)
+    wrong = [text for text, day in zip(distinct.to_pylist(), parsed, strict=True) if text and day is None]
+    return pc.is_in(array, value_set=pa.array(wrong, pa.string()))
 
 
 def _subscriber_dates(chunk: Chunk, problems: ProblemLog) -> None:

@@ -1,14 +1,15 @@
 """Second pass over a valid import file: customers, certificates, profiles, history, accounts, subscribers.
 
-Subscribers (one per row) are assembled column by column in Arrow; customers and accounts (one per
-source key) in Python. Values go in as the validated text: see writers.py for why.
+Every table is assembled column by column in Arrow. Ids are reserved up front and written explicitly: a
+customer's id is the first reserved customer id plus the customer's ordinal in the file (keys.py), so each
+subscriber row finds its customer's and account's ids by addition, and nothing is read back.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -19,15 +20,17 @@ from sqlalchemy.orm import Session
 
 from telcocrm.config import get_settings
 from telcocrm.customers import codes
-from telcocrm.customers.rules import normalise_certificate_number
+from telcocrm.customers.rules import CUSTOMER_CODE_DIGITS, normalise_certificate_number
 from telcocrm.db.types import utc_now
+from telcocrm.imports.checkdigits import customer_codes, serial_text
 from telcocrm.imports.reader import Chunk
-from telcocrm.imports.validation import FileSummary, RelationKey
-from telcocrm.imports.values import enum_value, parse_date
+from telcocrm.imports.validation import ChunkPlan, FileSummary
+from telcocrm.imports.values import parse_date
 from telcocrm.imports.writers import writer_for
 from telcocrm.models import (
     BillingAccount,
     Certificate,
+    CodeCounter,
     Customer,
     CustomerHistory,
     CustomerProfile,
@@ -36,11 +39,13 @@ from telcocrm.models import (
 )
 from telcocrm.models.enums import CertificateType, CustomerStatus, HistoryAction, SubscriberStatus
 
-CUSTOMER_SOURCE = ("customer_code", "customer_kind", "customer_name", "joined_date", "cert_type", "cert_number",
-                   "cert_address", "contact_phone", "province", "city", "contact_address")  # fmt: skip
-ACCOUNT_SOURCE = ("customer_ref", "account_name", "account_type", "parent_account_ref", "payment_method")
 PROFILE_COLUMNS = ("contact_phone", "province", "city", "contact_address")
 NULL_TEXT = pa.scalar(None, pa.string())
+ACCOUNT_CODE_DIGITS = 11
+# Characters a certificate number may hold and still be in normal form (no separators, upper case).
+_NORMAL_CERTIFICATE = r"^[0-9A-Z]*$"
+# What JSON must escape in a string (json.dumps with ensure_ascii=False): quotes, backslashes, control characters.
+_JSON_SPECIALS = r'["\\\x00-\x1f]'
 
 
 def _table(model: Any) -> Table:
@@ -48,174 +53,200 @@ def _table(model: Any) -> Table:
     return table
 
 
-class FileWriter:
-    """Writes the chunks of a validated file in order; ids of what is written are kept by source key."""
+@dataclass(frozen=True)
+class Reservation:
+    """How many ids and codes to reserve: exact after a check pass, an upper bound for a single pass."""
 
-    def __init__(self, db: Session, summary: FileSummary, *, actor: str, source: str) -> None:
+    customers: int
+    accounts: int
+    rows: int
+    relations: int
+    customers_without_code: int
+    highest_given_serial: int
+
+    @classmethod
+    def exact(cls, summary: FileSummary) -> Reservation:
+        """What a checked file needs."""
+        return cls(
+            customers=summary.customers,
+            accounts=summary.accounts,
+            rows=summary.rows,
+            relations=summary.relations.num_rows,
+            customers_without_code=summary.customers_without_code,
+            highest_given_serial=summary.highest_given_serial,
+        )
+
+    @classmethod
+    def at_most(cls, rows: int, highest_given_serial: int) -> Reservation:
+        """Enough for a file of at most `rows` rows (each row may bring a customer and an account)."""
+        return cls(rows, rows, rows, 0, rows, highest_given_serial)
+
+
+class FileWriter:
+    """Writes the chunks of a file in order, with ids and codes reserved for the whole file up front."""
+
+    def __init__(self, db: Session, *, actor: str, source: str) -> None:
+        self.db = db
         self.conn = db.connection()
         self.writer = writer_for(self.conn)
         self.actor = actor
         self.note = f"导入 / imported from {source}"
         self.now = self.writer.timestamp(utc_now())
+        self._stamps = {"created_at": self.now, "changed_at": self.now}
         self.zone = get_settings().zone
-        self._midnights: dict[str, str] = {}
-        if summary.highest_given_serial:
-            codes.ensure_serial_above(db, codes.CUSTOMER, summary.highest_given_serial)
-        # Reserved after ensure_serial_above, so fresh codes come after every code the file brings.
-        self.new_codes: Iterator[str] = iter(codes.new_customer_codes(db, summary.customers_without_code))
-        self.account_codes: Iterator[str] = iter(codes.new_account_codes(db, summary.accounts))
-        self.customer_ids: dict[str, int] = {}
-        self.account_ids: dict[str, int] = {}
-        self.orphans: list[tuple[int, str]] = []  # (account id, parent ref) for parents further down the file
+        self._midnight_cache: dict[str, str] = {}
+        self.reserved: Reservation | None = None
+        self.first_ids: dict[str, int] = {}
+        self.fresh_codes = range(0)  # customer serials for customers without a code in the file
+        self.account_serials = range(0)
+        self.fresh_used = 0
+        self.pending_parents: list[int] = []  # account ordinals whose parent is linked at the end
+        self.customers = 0
+        self.accounts = 0
         self.subscribers = 0
 
     def loading(self, *, empty: bool) -> AbstractContextManager[None]:
-        """The span of the whole load (see BulkWriter.loading)."""
-        tables = [
-            _table(m)
-            for m in (
-                Customer,
-                Certificate,
-                CustomerProfile,
-                CustomerHistory,
-                BillingAccount,
-                Subscriber,
-                CustomerRelation,
-            )
-        ]
-        return self.writer.loading(tables, empty=empty)
+        """The span of the whole load (see BulkWriter.loading); `reserve` comes first inside it."""
+        models = (Customer, Certificate, CustomerProfile, CustomerHistory, BillingAccount, Subscriber, CustomerRelation)
+        return self.writer.loading([_table(m) for m in models], empty=empty)
 
-    def write_chunk(self, chunk: Chunk) -> None:
-        """Write the customers and accounts first seen in this chunk, then its subscribers."""
-        self._customers(chunk)
-        self._accounts(chunk)
-        self._subscribers(chunk)
+    def reserve(self, wanted: Reservation) -> None:
+        """Reserve ids, then code serials (see BulkWriter.reserve_ids for why ids first)."""
+        self.reserved = wanted
+        self.first_ids = self.writer.reserve_ids({
+            "customer": wanted.customers,
+            "certificate": wanted.customers,
+            "customer_history": wanted.customers,
+            "billing_account": wanted.accounts,
+            "subscriber": wanted.rows,
+            "customer_relation": wanted.relations,
+        })  # fmt: skip
+        if wanted.highest_given_serial:
+            codes.ensure_serial_above(self.db, codes.CUSTOMER, wanted.highest_given_serial)
+        # Reserved after ensure_serial_above, so fresh codes come after every code the file brings.
+        self.fresh_codes = codes.reserve_serials(self.db, codes.CUSTOMER, wanted.customers_without_code)
+        self.account_serials = codes.reserve_serials(self.db, codes.ACCOUNT, wanted.accounts)
 
-    def _constant(self, value: Any, count: int) -> pa.Array:
-        return pa.repeat(value, count)
+    def write_chunk(self, chunk: Chunk, plan: ChunkPlan, parents: pa.Array, pending: list[int]) -> None:
+        """Write the customers and accounts first seen in this chunk, then its subscribers.
+
+        `parents` are the parent ordinals of the chunk's new accounts known now (null: none, or not known yet);
+        `pending` are those accounts whose parent comes later in the file, linked by `finish`.
+        """
+        if len(chunk) != len(plan.customers):
+            raise RuntimeError("导入文件在校验后被修改 / the file changed after it was checked")
+        self._customers(chunk, plan)
+        self._accounts(chunk, plan, parents)
+        self.pending_parents.extend(pending)
+        self._subscribers(chunk, plan)
+
+    def _ids(self, table: str, first_ordinal: int, count: int) -> pa.Array:
+        return _id_range(self.first_ids[table] + first_ordinal, count)
 
     # --- customers --------------------------------------------------------------------------------------------
-    def _customers(self, chunk: Chunk) -> None:
-        refs, rows = _new_refs(chunk.arrays["customer_ref"], self.customer_ids)
-        if not refs:
+    def _customers(self, chunk: Chunk, plan: ChunkPlan) -> None:
+        rows, count = plan.customer_rows, len(plan.customer_rows)
+        self.customers += count
+        if not count:
             return
-        values = chunk.rows(rows, CUSTOMER_SOURCE)
-        count = len(values)
-        given, kinds, names, joined, cert_types, cert_numbers, cert_addresses = list(zip(*values, strict=True))[:7]
-        customer_codes = [code or next(self.new_codes) for code in given]
-        customers = pa.table({
-            "code": customer_codes,
-            "kind": kinds,
-            "name": names,
-            "status": self._constant(CustomerStatus.ACTIVE.value, count),
-            "failed_auth_count": self._constant(0, count),
-            "joined_at": [self._midnight(day) for day in joined],
-            "created_at": self._constant(self.now, count),
-            "changed_at": self._constant(self.now, count),
-        })  # fmt: skip
-        ids = self.writer.insert_returning_ids(_table(Customer), customers, "code")
-        self.customer_ids.update(zip(refs, ids, strict=True))
-        self._certificates(ids, cert_types, cert_numbers, cert_addresses)
-        self._profiles(ids, chunk, rows)
-        self._history(ids, customer_codes, kinds, names)
+        column = {name: chunk.arrays[name].take(rows) for name in _CUSTOMER_SOURCE}
+        ids = self._ids("customer", plan.customer_start, count)
+        customer_codes_ = self._codes(column["customer_code"])
+        self.writer.insert(_table(Customer), pa.table({
+            "id": ids,
+            "code": customer_codes_,
+            "kind": column["customer_kind"],
+            "name": column["customer_name"],
+            "joined_at": self._midnights(column["joined_date"]),
+        }), {"status": CustomerStatus.ACTIVE.value, "failed_auth_count": 0, **self._stamps})  # fmt: skip
+        self.writer.insert(_table(Certificate), pa.table({
+            "id": self._ids("certificate", plan.customer_start, count),
+            "customer_id": ids,
+            "cert_type": column["cert_type"],
+            "cert_number": _normal_numbers(column["cert_type"], column["cert_number"]),
+            "cert_address": _nullify(column["cert_address"]),
+        }), {"active": True, "created_at": self.now})  # fmt: skip
+        self._profiles(ids, column)
+        self.writer.insert(_table(CustomerHistory), pa.table({
+            "id": self._ids("customer_history", plan.customer_start, count),
+            "customer_id": ids,
+            "customer_code": customer_codes_,
+            "after": _snapshots(customer_codes_, column["customer_kind"], column["customer_name"]),
+        }), {"action": HistoryAction.CREATE.value, "actor": self.actor, "at": self.now, "note": self.note})  # fmt: skip
+
+    def _codes(self, given: pa.Array) -> pa.Array:
+        """The codes given in the file, and fresh ones (in order) where none was given."""
+        missing = pc.equal(given, "")
+        wanted = pc.sum(missing).as_py() or 0
+        if not wanted:
+            return given
+        if self.fresh_used + wanted > len(self.fresh_codes):
+            raise RuntimeError("more customers without a code than reserved")
+        first = self.fresh_codes.start + self.fresh_used
+        self.fresh_used += wanted
+        return pc.replace_with_mask(given, missing, customer_codes(first, wanted, CUSTOMER_CODE_DIGITS))
+
+    def _midnights(self, days: pa.Array) -> pa.Array:
+        """The start of each day in the operator's time zone, as the backend stores moments (once per day)."""
+        distinct = pc.unique(days)
+        moments = pa.array([self._midnight(day) for day in distinct.to_pylist()], pa.string())
+        return moments.take(pc.index_in(days, value_set=distinct))
 
     def _midnight(self, day: str) -> str:
-        """The start of a day in the operator's time zone, as the backend stores moments (cached per day)."""
-        moment = self._midnights.get(day)
+        moment = self._midnight_cache.get(day)
         if moment is None:
             parsed = parse_date(day)
             assert parsed is not None  # validated
             moment = self.writer.timestamp(datetime.combine(parsed, time(), tzinfo=self.zone))
-            self._midnights[day] = moment
+            self._midnight_cache[day] = moment
         return moment
 
-    def _certificates(
-        self, ids: list[int], types: tuple[str, ...], numbers: tuple[str, ...], addresses: tuple[str, ...]
-    ) -> None:
-        normalised = []
-        for cert_type, number in zip(types, numbers, strict=True):
-            member = enum_value(CertificateType, cert_type)
-            assert member is not None  # validated
-            normalised.append(normalise_certificate_number(member, number))
-        count = len(ids)
-        self.writer.insert(_table(Certificate), pa.table({
-            "customer_id": ids,
-            "cert_type": types,
-            "cert_number": normalised,
-            "cert_address": [address or None for address in addresses],
-            "active": self._constant(True, count),
-            "created_at": self._constant(self.now, count),
-        }))  # fmt: skip
-
-    def _profiles(self, ids: list[int], chunk: Chunk, rows: list[int]) -> None:
-        taken = pa.array(rows, pa.int64())
-        columns = {name: chunk.arrays[name].take(taken) for name in PROFILE_COLUMNS}
+    def _profiles(self, ids: pa.Array, column: dict[str, pa.Array]) -> None:
         some = None
-        for array in columns.values():
-            given = pc.not_equal(array, "")
+        for name in PROFILE_COLUMNS:
+            given = pc.not_equal(column[name], "")
             some = given if some is None else pc.or_(some, given)
-        data = pa.table({
-            "customer_id": pa.array(ids, pa.int64()),
-            **{name: _nullify(array) for name, array in columns.items()},
-            "do_not_disturb": self._constant(False, len(ids)),
-            "source": self._constant("import", len(ids)),
-            "changed_at": self._constant(self.now, len(ids)),
-        })  # fmt: skip
-        self.writer.insert(_table(CustomerProfile), data.filter(some))
-
-    def _history(
-        self, ids: list[int], customer_codes: list[str], kinds: tuple[str, ...], names: tuple[str, ...]
-    ) -> None:
-        count = len(ids)
-        self.writer.insert(_table(CustomerHistory), pa.table({
-            "customer_id": ids,
-            "customer_code": customer_codes,
-            "action": self._constant(HistoryAction.CREATE.value, count),
-            "actor": self._constant(self.actor, count),
-            "at": self._constant(self.now, count),
-            "after": [_snapshot(c, k, n) for c, k, n in zip(customer_codes, kinds, names, strict=True)],
-            "note": self._constant(self.note, count),
-        }))  # fmt: skip
+        data = pa.table({"customer_id": ids, **{name: _nullify(column[name]) for name in PROFILE_COLUMNS}})
+        constants = {"do_not_disturb": False, "source": "import", "changed_at": self.now}
+        self.writer.insert(_table(CustomerProfile), data.filter(some), constants)
 
     # --- accounts ---------------------------------------------------------------------------------------------
-    def _accounts(self, chunk: Chunk) -> None:
-        refs, rows = _new_refs(chunk.arrays["account_ref"], self.account_ids)
-        accounts = dict(zip(refs, chunk.rows(rows, ACCOUNT_SOURCE), strict=True))
-        # Parents (which never have a parent of their own) go first, then the accounts under a parent that
-        # is new in this same chunk. An account whose parent comes further down the file is linked at the end.
-        later = [ref for ref, values in accounts.items() if values[3] in accounts]
-        waiting = set(later)
-        for wave in ([ref for ref in refs if ref not in waiting], later):
-            self._write_accounts(wave, accounts)
-
-    def _write_accounts(self, refs: list[str], accounts: dict[str, tuple[str, ...]]) -> None:
-        if not refs:
+    def _accounts(self, chunk: Chunk, plan: ChunkPlan, parents: pa.Array) -> None:
+        rows, start, count = plan.account_rows, plan.account_start, len(plan.account_rows)
+        self.accounts += count
+        if not count:
             return
-        values = [accounts[ref] for ref in refs]
-        owners, names, types, parents, payments = list(zip(*values, strict=True))
-        count = len(refs)
-        data = pa.table({
-            "account_code": [next(self.account_codes) for _ in refs],
-            "customer_id": [self.customer_ids[owner] for owner in owners],
-            "name": names,
-            "account_type": types,
-            "parent_account_id": pa.array([self.account_ids.get(p) if p else None for p in parents], pa.int64()),
-            "payment_method": payments,
-            "status": self._constant("active", count),
-            "created_at": self._constant(self.now, count),
-            "changed_at": self._constant(self.now, count),
-        })  # fmt: skip
-        ids = self.writer.insert_returning_ids(_table(BillingAccount), data, "account_code")
-        self.account_ids.update(zip(refs, ids, strict=True))
-        self.orphans.extend((i, p) for i, p in zip(ids, parents, strict=True) if p and p not in self.account_ids)
+        owners = plan.customers.take(rows)
+        serials = serial_text(self.account_serials.start + start, count, ACCOUNT_CODE_DIGITS)
+        self.writer.insert(_table(BillingAccount), pa.table({
+            "id": self._ids("billing_account", start, count),
+            "account_code": pc.binary_join_element_wise("A", serials, ""),
+            "customer_id": _offset(owners, self.first_ids["customer"]),
+            "name": chunk.arrays["account_name"].take(rows),
+            "account_type": chunk.arrays["account_type"].take(rows),
+            "parent_account_id": _offset(self._parents(parents, start, count), self.first_ids["billing_account"]),
+            "payment_method": chunk.arrays["payment_method"].take(rows),
+        }), {"status": "active", **self._stamps})  # fmt: skip
+
+    def _parents(self, parents: pa.Array, start: int, count: int) -> pa.Array:
+        """The parents to write now: where each statement checks its keys (PostgreSQL outside a first load), a
+        parent not written yet is left out and linked at the end."""
+        if self.writer.keys_checked_at_end:
+            return parents
+        later = pc.greater_equal(parents, start + count).fill_null(False)
+        if not pc.any(later).as_py():
+            return parents
+        self.pending_parents.extend(pc.add(pc.indices_nonzero(later), start).to_pylist())
+        return pc.if_else(later, pa.scalar(None, pa.int32()), parents)
 
     # --- subscribers and relations ------------------------------------------------------------------------------
-    def _subscribers(self, chunk: Chunk) -> None:
+    def _subscribers(self, chunk: Chunk, plan: ChunkPlan) -> None:
         arrays, count = chunk.arrays, len(chunk)
-        data = pa.table({
+        self.writer.insert(_table(Subscriber), pa.table({
+            "id": self._ids("subscriber", self.subscribers, count),
             "subscriber_code": arrays["subscriber_id"],
-            "customer_id": _ids_for(arrays["customer_ref"], self.customer_ids),
-            "account_id": _ids_for(arrays["account_ref"], self.account_ids),
+            "customer_id": _offset(plan.customers, self.first_ids["customer"]),
+            "account_id": _offset(plan.accounts, self.first_ids["billing_account"]),
             "product": arrays["product"],
             "service_number": _without_spaces(chunk),
             "install_address": _nullify(arrays["install_address"]),
@@ -226,43 +257,90 @@ class FileWriter:
             "contract_end_date": _nullify(arrays["contract_end_date"]),
             "channel_code": arrays["channel_code"],
             "staff_code": _nullify(arrays["staff_code"]),
-            "created_at": self._constant(self.now, count),
-            "changed_at": self._constant(self.now, count),
-        })  # fmt: skip
-        self.writer.insert(_table(Subscriber), data)
+        }), self._stamps)  # fmt: skip
         self.subscribers += count
 
-    def finish(self, relations: list[RelationKey]) -> int:
-        """Link accounts to parents met later in the file, write the relations; returns the relation count."""
-        if self.orphans:
+    def finish(self, relations: pa.Table, parents: pa.Array) -> int:
+        """Write the relations, wait for every row to land, link late parents, give back unused reservations.
+
+        `parents` holds every account's parent ordinal (null: none); returns the relation count.
+        """
+        count: int = relations.num_rows
+        assert self.reserved is not None
+        if count > self.reserved.relations:  # a single pass learns the relations only now
+            self.writer.flush()  # the reservation uses the connection the background writer was using
+            self.first_ids |= self.writer.reserve_ids({"customer_relation": count})
+        self.writer.insert(_table(CustomerRelation), pa.table({
+            "id": self._ids("customer_relation", 0, count),
+            "customer_id": _offset(relations["customer"].combine_chunks(), self.first_ids["customer"]),
+            "related_customer_id": _offset(relations["related"].combine_chunks(), self.first_ids["customer"]),
+            "relation_type": relations["relation_type"],
+        }), {"created_at": self.now})  # fmt: skip
+        self.writer.flush()
+        self._link_parents(parents)
+        self._give_back()
+        return count
+
+    def _link_parents(self, parents: pa.Array) -> None:
+        if not self.pending_parents:
+            return
+        found = parents.take(pa.array(self.pending_parents, pa.int64())).to_pylist()
+        first = self.first_ids["billing_account"]
+        links = [
+            {"account": first + a, "parent": first + p}
+            for a, p in zip(self.pending_parents, found, strict=True)
+            if p is not None
+        ]
+        if links:
             table = _table(BillingAccount)
-            links = [{"account": a, "parent": self.account_ids[p]} for a, p in self.orphans]
             statement = update(table).where(table.c.id == bindparam("account"))
             self.conn.execute(statement.values(parent_account_id=bindparam("parent")), links)
-        for start in range(0, len(relations), 100_000):
-            batch = relations[start : start + 100_000]
-            self.writer.insert(_table(CustomerRelation), pa.table({
-                "customer_id": [self.customer_ids[ref] for ref, _, _ in batch],
-                "related_customer_id": [self.customer_ids[related] for _, related, _ in batch],
-                "relation_type": [relation.value for _, _, relation in batch],
-                "created_at": self._constant(self.now, len(batch)),
-            }))  # fmt: skip
-        return len(relations)
+
+    def _give_back(self) -> None:
+        """Return what a single pass reserved beyond what the file used (its reservation was an upper bound)."""
+        assert self.reserved is not None
+        wanted = self.reserved
+        used = {"customer": self.customers, "certificate": self.customers, "customer_history": self.customers,
+                "billing_account": self.accounts, "subscriber": self.subscribers}  # fmt: skip
+        held = {"customer": wanted.customers, "certificate": wanted.customers, "customer_history": wanted.customers,
+                "billing_account": wanted.accounts, "subscriber": wanted.rows}  # fmt: skip
+        self.writer.release_ids({
+            name: (self.first_ids[name], held[name], used[name]) for name in used if used[name] < held[name]
+        })  # fmt: skip
+        _release_serials(self.db, codes.CUSTOMER, self.fresh_codes, self.fresh_used)
+        _release_serials(self.db, codes.ACCOUNT, self.account_serials, self.accounts)
 
 
-def _new_refs(refs: pa.Array, known: dict[str, int]) -> tuple[list[str], list[int]]:
-    """Source keys of a chunk not written yet, each with its first row, in file order."""
-    table = pa.table({"ref": refs, "row": pa.array(range(len(refs)), pa.int64())})
-    grouped = table.group_by("ref", use_threads=False).aggregate([("row", "min")]).sort_by("row_min")
-    pairs = [(ref, row) for ref, row in zip(grouped["ref"].to_pylist(), grouped["row_min"].to_pylist(), strict=True)
-             if ref not in known]  # fmt: skip
-    return [ref for ref, _ in pairs], [row for _, row in pairs]
+def _release_serials(db: Session, counter: str, reserved: range, used: int) -> None:
+    """Move a code counter back to just past the serials used, if nothing moved it since the reservation.
+
+    This transaction holds the counter's row since it reserved, so the serials given back were never issued.
+    """
+    if used < len(reserved):
+        statement = update(CodeCounter).where(CodeCounter.name == counter, CodeCounter.next_value == reserved.stop)
+        db.execute(statement.values(next_value=reserved.start + used))
 
 
-def _ids_for(refs: pa.Array, ids: dict[str, int]) -> pa.Array:
-    """The id of each row's source key: looked up once per distinct key, spread over the rows by Arrow."""
-    distinct = pc.unique(refs)
-    return pa.array([ids[ref] for ref in distinct.to_pylist()], pa.int64()).take(pc.index_in(refs, value_set=distinct))
+_CUSTOMER_SOURCE = ("customer_code", "customer_kind", "customer_name", "joined_date", "cert_type", "cert_number",
+                    "cert_address", *PROFILE_COLUMNS)  # fmt: skip
+_iota: pa.Array = pa.array([], pa.int64())
+
+
+def _id_range(first: int, count: int) -> pa.Array:
+    """first, first + 1, … (count of them), without a Python loop per id."""
+    global _iota
+    if len(_iota) < count:
+        _iota = pa.array(range(max(count, 2 * len(_iota))), pa.int64())
+    return pc.add(_iota.slice(0, count), first)
+
+
+def _offset(ordinals: pa.Array, first: int) -> pa.Array:
+    """Ids from ordinals (nulls stay null)."""
+    return pc.add(ordinals.cast(pa.int64()), first)
+
+
+def _no_text() -> pa.Array:
+    return pa.array([], pa.string())
 
 
 def _nullify(array: pa.Array) -> pa.Array:
@@ -275,6 +353,16 @@ def _default(array: pa.Array, value: str) -> pa.Array:
     return pc.if_else(pc.equal(array, ""), value, array)
 
 
+def _normal_numbers(types: pa.Array, numbers: pa.Array) -> pa.Array:
+    """Certificate numbers in normal form: as given, unless a value holds other characters (cleaned in Python)."""
+    odd = pc.invert(pc.match_substring_regex(numbers, _NORMAL_CERTIFICATE))
+    if not pc.any(odd).as_py():
+        return numbers
+    pairs = zip(types.filter(odd).to_pylist(), numbers.filter(odd).to_pylist(), strict=True)
+    cleaned = [normalise_certificate_number(CertificateType(t), n) for t, n in pairs]
+    return pc.replace_with_mask(numbers, odd, pa.array(cleaned, pa.string()))
+
+
 def _without_spaces(chunk: Chunk) -> pa.Array:
     """Service numbers in canonical form: as given, unless a value holds spaces (rare: cleaned in Python)."""
     numbers = chunk.arrays["service_number"]
@@ -283,10 +371,23 @@ def _without_spaces(chunk: Chunk) -> pa.Array:
     return pa.array(["".join(number.split()) for number in chunk.column("service_number")], pa.string())
 
 
-def _snapshot(code: str, kind: str, name: str) -> str:
-    """The history entry's `after`: the customer's core fields, as customers.service.snapshot writes them."""
-    if name.isprintable() and '"' not in name and "\\" not in name:
-        # The common case needs no JSON escaping: a template is several times faster than json.dumps.
-        return f'{{"code": "{code}", "kind": "{kind}", "name": "{name}", "status": "active", "merged_into_code": null}}'
-    snapshot = {"code": code, "kind": kind, "name": name, "status": "active", "merged_into_code": None}
-    return json.dumps(snapshot, ensure_ascii=False)
+def _snapshots(customer_codes_: pa.Array, kinds: pa.Array, names: pa.Array) -> pa.Array:
+    """The history entries' `after`: the customer's core fields, as customers.service.snapshot writes them.
+
+    Names needing no JSON escape (nearly all) are put in a template column-wise; the others go through json.dumps.
+    """
+    after = pc.binary_join_element_wise(
+        '{"code": "', customer_codes_, '", "kind": "', kinds, '", "name": "', names,
+        '", "status": "active", "merged_into_code": null}', "",
+    )  # fmt: skip
+    special = pc.match_substring_regex(names, _JSON_SPECIALS)
+    if not pc.any(special).as_py():
+        return after
+    values = zip(*(a.filter(special).to_pylist() for a in (customer_codes_, kinds, names)), strict=True)
+    dumped = [
+        json.dumps(
+            {"code": code, "kind": kind, "name": name, "status": "active", "merged_into_code": None}, ensure_ascii=False
+        )
+        for code, kind, name in values
+    ]
+    return pc.replace_with_mask(after, special, pa.array(dumped, pa.string()))

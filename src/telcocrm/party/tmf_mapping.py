@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
+from telcocrm.customers.records import CertificateRecord
 from telcocrm.customers.tmf_mapping import (
     PartyData,
     RelatedRef,
@@ -21,7 +22,7 @@ from telcocrm.customers.tmf_mapping import (
     valid_for,
 )
 from telcocrm.kit.timefmt import local_iso
-from telcocrm.models import Certificate, Customer
+from telcocrm.models import Customer
 from telcocrm.models.enums import CertificateType, CustomerKind, CustomerStatus, RelationType
 from telcocrm.staff.rules import Viewer, shown
 
@@ -76,7 +77,7 @@ def party_status(data: PartyData) -> str | None:
 
 
 def identifications(
-    viewer: Viewer, certificates: list[Certificate], seen: set[str], at_type: str
+    viewer: Viewer, certificates: list[CertificateRecord], seen: set[str], at_type: str
 ) -> list[dict[str, Any]]:
     """Active certificates as Individual- or OrganizationIdentification, the number masked per role."""
     return [
@@ -89,7 +90,9 @@ def identifications(
     ]
 
 
-def birth_and_gender(viewer: Viewer, certificates: list[Certificate], seen: set[str]) -> tuple[str | None, str | None]:
+def birth_and_gender(
+    viewer: Viewer, certificates: list[CertificateRecord], seen: set[str]
+) -> tuple[str | None, str | None]:
     """Birth date and gender read from the resident ID, only for roles that see certificate numbers."""
     resident = next((c for c in certificates if c.cert_type is CertificateType.RESIDENT_ID), None)
     if resident is None or not viewer.sees("certificate"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from telcocrm.staff.rules import Viewer, viewer_for
 
 MIN_PASSWORD_LENGTH = 8
 TOKEN_ALGORITHM = "HS256"
+VERIFIED_TOKENS = 4096  # bearer tokens whose signature was checked, kept so the check runs once per token
 
 
 def create_staff(
@@ -80,7 +84,20 @@ def issue_token(user: StaffUser, *, now: datetime | None = None) -> str:
 def viewer_from_token(token: str) -> Viewer:
     """The viewer a bearer token stands for, or NotAuthenticated if it is forged or expired."""
     try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=[TOKEN_ALGORITHM])
-        return viewer_for(claims["sub"], StaffRole(claims["role"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        viewer, expires = _verified(token, get_settings().secret_key)
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise NotAuthenticated("登录已失效 / invalid or expired token") from exc
+    if expires <= time.time():
+        raise NotAuthenticated("登录已失效 / invalid or expired token")
+    return viewer
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified(token: str, secret: str) -> tuple[Viewer, float]:
+    """The viewer of a token whose signature and claims check out, and when it expires.
+
+    A client sends the same token with every request: its signature is checked once (the cache is keyed by
+    the token and the secret, and failures are not cached); expiry is checked on every use by the caller.
+    """
+    claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM])
+    return viewer_for(claims["sub"], StaffRole(claims["role"])), float(claims.get("exp", math.inf))

@@ -1,0 +1,153 @@
+"""The read model of customers: typed rows for what the 360 view and the TMF resources show.
+
+Those reads only show data, so they select plain columns with Core and keep each entity's columns as a named
+tuple. Building ORM objects (identity map, instrumented attributes) cost more than running the statements.
+Each record names the columns it needs; the field names are the column (and ORM attribute) names, so
+presentation code reads a record and an ORM object alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple, TypeVar
+
+from sqlalchemy import ColumnElement, FromClause, Row
+
+from telcocrm.models import (
+    BillingAccount,
+    Certificate,
+    Customer,
+    CustomerHistory,
+    CustomerProfile,
+    CustomerRelation,
+    Subscriber,
+)
+from telcocrm.models.enums import (
+    AccountStatus,
+    AccountType,
+    CertificateType,
+    CustomerKind,
+    CustomerStatus,
+    HistoryAction,
+    OwnershipType,
+    PaymentMethod,
+    Product,
+    RelationType,
+    SubscriberStatus,
+)
+
+R = TypeVar("R", bound=NamedTuple)
+
+
+class CustomerRecord(NamedTuple):
+    id: int
+    code: str
+    kind: CustomerKind
+    name: str
+    status: CustomerStatus
+    merged_into_code: str | None
+    password_hash: str | None
+    joined_at: datetime
+    created_at: datetime
+    changed_at: datetime
+    cancelled_at: datetime | None
+
+
+class CertificateRecord(NamedTuple):
+    id: int
+    customer_id: int
+    cert_type: CertificateType
+    cert_number: str
+    cert_address: str | None
+    active: bool
+
+
+class ProfileRecord(NamedTuple):
+    customer_id: int
+    contact_phone: str | None
+    contact_email: str | None
+    contact_address: str | None
+    province: str | None
+    city: str | None
+    preferred_channel: str | None
+    contact_time: str | None
+    do_not_disturb: bool
+    occupation: str | None
+    income_band: str | None
+    education: str | None
+    hobbies: list[str] | None
+    source: str | None
+
+
+class AccountRecord(NamedTuple):
+    id: int
+    customer_id: int
+    account_code: str
+    name: str
+    account_type: AccountType
+    parent_account_id: int | None
+    payment_method: PaymentMethod
+    status: AccountStatus
+
+
+class SubscriberRecord(NamedTuple):
+    id: int
+    subscriber_code: str
+    customer_id: int
+    account_id: int
+    product: Product
+    service_number: str
+    install_address: str | None
+    ownership_type: OwnershipType
+    status: SubscriberStatus
+    activated_date: date
+    terminated_date: date | None
+    contract_end_date: date | None
+    channel_code: str | None
+    staff_code: str | None
+
+
+class RelationRecord(NamedTuple):
+    id: int
+    customer_id: int
+    related_customer_id: int
+    relation_type: RelationType
+
+
+class HistoryRecord(NamedTuple):
+    id: int
+    customer_id: int
+    customer_code: str
+    action: HistoryAction
+    actor: str
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None
+
+
+TABLES: dict[type[NamedTuple], FromClause] = {
+    CustomerRecord: Customer.__table__,
+    CertificateRecord: Certificate.__table__,
+    ProfileRecord: CustomerProfile.__table__,
+    AccountRecord: BillingAccount.__table__,
+    SubscriberRecord: Subscriber.__table__,
+    RelationRecord: CustomerRelation.__table__,
+    HistoryRecord: CustomerHistory.__table__,
+}
+
+
+def columns(record: type[NamedTuple], table: FromClause | None = None) -> list[ColumnElement[Any]]:
+    """The columns a record is read from, in its field order (of its entity's table, or of an alias of it)."""
+    source = TABLES[record] if table is None else table
+    return [source.c[name] for name in record._fields]
+
+
+def take(record: type[R], row: Row[Any], start: int = 0) -> R:
+    """The record held by the row from column `start` on."""
+    return record._make(row[start : start + len(record._fields)])
+
+
+def take_optional(record: type[R], row: Row[Any], start: int) -> R | None:
+    """The record of an outer-joined entity, or None when the join found no row (its first column is NULL)."""
+    return None if row[start] is None else take(record, row, start)
