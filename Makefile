@@ -45,9 +45,14 @@ test-postgres: install-test
 
 test: lint test-sqlite test-postgres
 
+# Figures for docs/benchmarks.md. Full size (1M customers) takes a while; BENCH_CUSTOMERS=20000 for a quick run.
+BENCH_CUSTOMERS ?= 1000000
 bench: install-test
-	$(PY) benchmarks/bench_customer_import.py --customers 100000
-	scripts/with-postgres.sh sh -c '$(PY) benchmarks/bench_customer_import.py --customers 100000 --database-url "$$TELCOCRM_TEST_DATABASE_URL"'
+	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(PY) benchmarks/bench_customer_import.py --customers $(BENCH_CUSTOMERS)
+	scripts/with-postgres.sh sh -c '$(PY) benchmarks/bench_customer_import.py --customers $(BENCH_CUSTOMERS) --database-url "$$TELCOCRM_TEST_DATABASE_URL"'
+	scripts/with-postgres.sh $(PY) benchmarks/bench_http.py --customers $(BENCH_CUSTOMERS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
