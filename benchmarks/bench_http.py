@@ -1,17 +1,17 @@
 """HTTP load on PostgreSQL: TMF629 GET customer and the 360 view under wrk, against the goals of the issue.
 
-Loads the customers (once: a database already holding exactly that many is reused), starts uvicorn as a
-separate process on a free loopback port, and runs wrk for each scenario: flat out, paced at the goal
-rate and paced at twice the goal rate, with a store clerk's token (masked data, no audit row) and with an
-administrator's (unmasked, one audit row per response). Prints the machine and a Markdown table.
+Loads the customers (once: a database already holding exactly that many is reused), reads the base into
+PostgreSQL's shared buffers (pg_prewarm), starts uvicorn as a separate process on a free loopback port, and
+runs wrk for each scenario: flat out, paced at the goal rate and paced at twice the goal rate, with a store
+clerk's token (masked data, no audit row) and with an administrator's (unmasked, one audit row per
+response). Prints the machine and a Markdown table (docs/benchmarks.md).
 
-    scripts/with-postgres.sh .venv/bin/python benchmarks/bench_http.py                      # 1,000,000 customers
-    scripts/with-postgres.sh .venv/bin/python benchmarks/bench_http.py --customers 20000    # smoke run, ~1.5 min
+    TELCOCRM_PG_OPTIONS="-c shared_buffers=2GB" scripts/with-postgres.sh .venv/bin/python benchmarks/bench_http.py
+    scripts/with-postgres.sh .venv/bin/python benchmarks/bench_http.py --customers 20000    # smoke run, ~75 s
 
 The database is the one in TELCOCRM_TEST_DATABASE_URL (scripts/with-postgres.sh sets it) or --database-url.
-
-`--baseline-src DIR` measures another checkout (e.g. `git archive HEAD src | tar -x -C DIR`) in the same
-run, scenario for scenario, and adds the before/after ratio.
+`--baseline-src DIR` also measures the `src` of another checkout (`git archive COMMIT src | tar -x -C DIR`),
+before this one in the same run, and adds the before/after ratios.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from httpbench.cpu import CpuMeter, CpuUse, postmaster_pid
 from httpbench.dataset import ensure_customers, prewarm, sample_codes
 from httpbench.report import Measured, busy_share, machine_lines, table
 from httpbench.scenarios import Scenario, plan
@@ -81,11 +82,16 @@ def prepare(engine: Engine, args: argparse.Namespace, scratch: Path) -> Path:
     return codes_file
 
 
-def measure(server: Server, scenarios: list[Scenario], codes_file: Path, args: argparse.Namespace) -> list[WrkResult]:
+Run = tuple[WrkResult, CpuUse]
+
+
+def measure(
+    server: Server, meter: CpuMeter, scenarios: list[Scenario], codes_file: Path, args: argparse.Namespace
+) -> list[Run]:
     """Warm each endpoint up, then run its scenarios; returns one result per scenario, in order."""
     tokens = {role: login(server.base_url, f"bench_{role.value}") for role in {s.role for s in scenarios}}
     sample = codes_file.read_text(encoding="utf-8").split()[0]
-    results = []
+    results: list[Run] = []
     warmed = set()
     for scenario in scenarios:
         endpoint, token = scenario.endpoint, tokens[scenario.role]
@@ -96,13 +102,15 @@ def measure(server: Server, scenarios: list[Scenario], codes_file: Path, args: a
             if args.warmup:
                 run_wrk(server.base_url, endpoint.path, codes_file, token, _load(args, None, args.warmup))
             warmed.add(endpoint)
+        meter.start()
         result = run_wrk(server.base_url, endpoint.path, codes_file, token, _load(args, scenario.rate, args.duration))
+        cpu = meter.per_request(result.requests)
         print(
             f"  {endpoint.name:<20} {scenario.role.value:<14} {scenario.kind.value:<13} {result.rps:>8,.0f} req/s "
-            f"p99 {result.p99_ms:7.1f} ms  errors {result.errors:,}",
+            f"p99 {result.p99_ms:7.1f} ms  errors {result.errors:,}  CPU/req: server {cpu.server_ms:.2f} ms",
             flush=True,
         )
-        results.append(result)
+        results.append((result, cpu))
     return results
 
 
@@ -112,13 +120,14 @@ def _load(args: argparse.Namespace, rate: int | None, seconds: int) -> Load:
 
 def run_all(
     engine: Engine, args: argparse.Namespace, codes_file: Path, source: Path | None
-) -> tuple[Server, list[WrkResult]]:
+) -> tuple[Server, list[Run]]:
     """Every scenario against one server (this checkout, or `source`)."""
     scenarios = plan(admin=not args.no_admin)
     label = f"server from {source}" if source else "server from this checkout"
     print(f"{label}: {len(scenarios)} runs of {args.duration} s", flush=True)
     with running_server(args.database_url, args.workers, source=source) as server:
-        return server, measure(server, scenarios, codes_file, args)
+        meter = CpuMeter(server=server.pid, database=postmaster_pid(engine))
+        return server, measure(server, meter, scenarios, codes_file, args)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,8 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         server, after = run_all(engine, args, codes_file, None)
     scenarios = plan(admin=not args.no_admin)
     rows = [
-        Measured(scenario, result, before[i] if before else None)
-        for i, (scenario, result) in enumerate(zip(scenarios, after, strict=True))
+        Measured(scenario, result, cpu, before[i][0] if before else None)
+        for i, (scenario, (result, cpu)) in enumerate(zip(scenarios, after, strict=True))
     ]
     workers = f"uvicorn, {server.workers} workers, {server.loop} + {server.http}"
     lines = machine_lines(engine, wrk=wrk_version(), server=workers, busy=busy)
@@ -168,6 +177,7 @@ def _write_json(args: argparse.Namespace, machine: list[str], rows: list[Measure
                 "goal": row.scenario.goal,
                 "verdict": row.scenario.verdict(row.result),
                 "result": figures(row.result),
+                "cpu_ms_per_request": asdict(row.cpu),
                 "baseline": figures(row.baseline),
             }
             for row in rows

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from httpbench.cpu import CpuUse
 from httpbench.scenarios import Scenario
 from httpbench.wrk import WrkResult
 
@@ -20,6 +21,7 @@ class Measured:
 
     scenario: Scenario
     result: WrkResult
+    cpu: CpuUse
     baseline: WrkResult | None = None
 
 
@@ -92,6 +94,7 @@ def table(rows: list[Measured]) -> list[str]:
     """The Markdown table of every run; a ratio column when a baseline was measured in the same run."""
     compare = any(row.baseline is not None for row in rows)
     head = ["endpoint", "role", "load", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "errors", "goal", "verdict"]
+    head += ["server CPU ms/req", "PostgreSQL CPU ms/req"]
     if compare:
         head[4:4] = ["before req/s", "req/s ×"]
         head[9:9] = ["before p99 ms"]
@@ -115,6 +118,8 @@ def _cells(row: Measured, compare: bool) -> list[str]:
         _errors(result),
         scenario.goal,
         scenario.verdict(result),
+        f"{row.cpu.server_ms:.2f}",
+        "–" if row.cpu.database_ms is None else f"{row.cpu.database_ms:.2f}",
     ]
     if compare:
         before = row.baseline

@@ -34,6 +34,7 @@ class Server:
     """A running server: where it listens and what it runs on."""
 
     base_url: str
+    pid: int  # uvicorn's supervisor; the workers are its children
     workers: int
     loop: str
     http: str
@@ -71,7 +72,7 @@ def running_server(database_url: str, workers: int, *, source: Path | None = Non
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_healthy(base_url, process)
-        yield Server(base_url=base_url, workers=workers, loop=loop, http=http)
+        yield Server(base_url=base_url, pid=process.pid, workers=workers, loop=loop, http=http)
     finally:
         _stop(process)
 

@@ -40,8 +40,11 @@ async def get_read_db(request: Request) -> AsyncIterator[Session]:
 
 @asynccontextmanager
 async def _closing(session: Session) -> AsyncIterator[Session]:
-    """Close the session after the request. Opening one touches no connection, nor does closing one without a
-    transaction; a session left inside a transaction (the route failed) is rolled back in the thread pool."""
+    """Close the session after the request, on the event loop when that does no I/O.
+
+    Opening a session touches no connection, nor does closing one without a transaction; a session left
+    inside a transaction (the route failed, or never committed) is rolled back in the thread pool.
+    """
     try:
         yield session
     finally:

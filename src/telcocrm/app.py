@@ -65,7 +65,8 @@ def _include_routers(app: FastAPI) -> None:
     from telcocrm.staff.router import router as staff_router
     from telcocrm.web.router import router as web_router
 
-    for router in (staff_router, customer_router, tmf_customer_router, party_router, account_router, web_router):
+    # Routes are matched in order: the most requested first.
+    for router in (customer_router, tmf_customer_router, party_router, account_router, staff_router, web_router):
         app.include_router(router)
 
     @app.get("/health", tags=["ops"])

@@ -27,9 +27,9 @@ class Settings(BaseSettings):
     token_minutes: int = 480  # one working day
     auth_max_failures: int = 5
     auth_lock_minutes: int = 30
-    # Requests a server process works on at once (its thread pool). Fewer than the 10 pooled database
-    # connections, so a busy server never opens and closes overflow connections; more would only queue
-    # on two cores behind the GIL and the database.
+    # Requests a server process works on at once (its thread pool; AnyIO's default is 40). Fewer than the
+    # 10 pooled database connections, so a busy server never opens and closes overflow connections; more
+    # threads would mostly wait for the GIL.
     worker_threads: int = 8
 
     @model_validator(mode="after")

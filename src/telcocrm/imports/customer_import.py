@@ -123,7 +123,9 @@ def _one_pass(db: Session, path: Path, actor: str, progress: Progress | None) ->
     clash: IntegrityError | None = None
     try:
         present = _checked_header(path, problems)
-        validator = FileValidator(problems, db.connection(), date.today(), keep_plans=False)
+        # No connection for the checks: with no customer (so no certificate or subscriber either) there is
+        # nothing to look up, and the background writer owns the connection while chunks are checked.
+        validator = FileValidator(problems, None, date.today(), keep_plans=False)
         writer = FileWriter(db, actor=actor, source=path.name)
         with writer.loading(empty=True):
             writer.reserve(Reservation.at_most(rows_at_most(path), _highest_given_serial(path, present)))
