@@ -1,4 +1,4 @@
-"""The `telcocrm` command line: database, server, demo, staff and imports."""
+"""The `telcocrm` command line: database, server, demo, staff, imports and the monthly batch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from telcocrm.config import get_settings
 from telcocrm.db import migrate
 from telcocrm.db.engine import get_engine, session_scope
 from telcocrm.errors import TelcoError
+from telcocrm.extracts.command import ingest
+from telcocrm.jobs.export_command import results_app
+from telcocrm.jobs.run_command import run_month_command
 from telcocrm.models.enums import StaffRole
+from telcocrm.synth.command import synth
 
 if TYPE_CHECKING:
     from telcocrm.imports.customer_import import ImportReport
@@ -28,6 +32,11 @@ customers_app = typer.Typer(help="Customer data", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(customers_app, name="customers")
+# The monthly batch: each command lives with its domain and imports its heavy libraries only when run.
+app.command("synth")(synth)
+app.command("ingest")(ingest)
+app.command("run-month")(run_month_command)
+app.add_typer(results_app, name="results")
 console = Console()
 err = Console(stderr=True)
 
@@ -154,20 +163,24 @@ def _progress() -> Progress:
 
 @app.command()
 def demo(
-    customers: Annotated[int, typer.Option(help="how many demo customers to generate")] = 2000,
+    subscribers: Annotated[int, typer.Option(help="subscribers of the synthetic demo operator")] = 3000,
+    months: Annotated[int, typer.Option(help="months of billing extracts, ending last month")] = 6,
     seed: Annotated[int, typer.Option()] = 20261122,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
     port: int = 8000,
 ) -> None:
-    """Build the embedded demo: migrate, load demo customers once, reset demo logins, print them, serve."""
-    from telcocrm.demo.generator import write_demo_file
+    """Build the embedded demo: migrate, load a synthetic operator and run its months once, reset logins, serve."""
+    from telcocrm.demo.operator import build_demo_operator
+    from telcocrm.jobs.run_summary import print_summary
 
     settings = get_settings()
     migrate.upgrade(settings.sqlalchemy_url)
     if _customer_count() == 0:
-        path = settings.data_dir / f"demo-customers-{seed}.parquet"
-        write_demo_file(path, customers, seed)
-        customers_import(path)
+        folder = settings.data_dir / f"demo-operator-{seed}"
+        report = build_demo_operator(
+            folder, database=get_engine(), subscribers=subscribers, months=months, seed=seed, say=console.print
+        )
+        print_summary(console, report)
     else:
         console.print(f"demo data already loaded ({_customer_count()} customers)")
     logins = _reset_demo_staff()

@@ -81,3 +81,26 @@ def test_customers_import_lands_a_good_file_and_refuses_a_bad_one_whole(tmp_path
         audits = conn.execute(select(AuditRecord.action).where(AuditRecord.action == "customers.import")).all()
     engine.dispose()
     assert len(customers) == 30 and len(audits) == 1
+
+
+def test_demo_loads_a_synthetic_operator_and_runs_its_months_once(tmp_path: Path) -> None:
+    from telcocrm.models import CreditRatingHistory, Customer
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = os.environ | {
+        "TELCOCRM_DATABASE_URL": url,
+        "TELCOCRM_ENVIRONMENT": "test",
+        "TELCOCRM_DATA_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "telcocrm.cli", "demo", "--no-serve", "--subscribers", "300", "--months", "2"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "credit_rating" in first.stdout and "admin" in first.stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        customers = len(conn.execute(select(Customer.code)).all())
+        months = sorted({m for (m,) in conn.execute(select(CreditRatingHistory.month)).all()})
+    engine.dispose()
+    assert customers > 100 and len(months) == 2
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "already loaded" in again.stdout

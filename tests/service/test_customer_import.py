@@ -745,6 +745,134 @@ def test_the_column_wise_certificate_fast_path_accepts_only_what_the_rules_accep
     assert sum(originals) > 0.9 * len(originals)  # the fast path takes the bulk of real certificates
 
 
+# --- segmentation attributes and brands ----------------------------------------------------------------------------
+ATTRIBUTE_COLUMNS = ("organisation_category", "industry", "decision_scope", "occupation", "income_band")
+
+
+def landed_attributes(engine: Engine) -> dict[str, tuple[Any, ...]]:
+    """Per subscriber id: its customer's profile attributes and its brand, as stored."""
+    profile = CustomerProfile
+    query = select(
+        Subscriber.subscriber_code,
+        *(getattr(profile, name) for name in ATTRIBUTE_COLUMNS),
+        profile.strategic,
+        profile.home_business,
+        Subscriber.brand,
+    ).outerjoin(profile, profile.customer_id == Subscriber.customer_id)
+    with Session(engine) as db:
+        return {code: tuple(values) for code, *values in db.execute(query)}
+
+
+def expected_attributes(rows: Rows) -> dict[str, tuple[Any, ...]]:
+    """What the rows say: empty text is NULL, an empty flag false (no profile at all reads as NULLs)."""
+    expected = {}
+    for row in rows:
+        texts = [row[name] or None for name in ATTRIBUTE_COLUMNS]
+        flags = [row["strategic"] == "true", row["home_business"] == "true"]
+        expected[row["subscriber_id"]] = (*texts, *flags, row["brand"] or None)
+    return expected
+
+
+def assert_attributes_landed(engine: Engine, rows: Rows) -> None:
+    found = landed_attributes(engine)
+    for subscriber_id, wanted in expected_attributes(rows).items():
+        got = found[subscriber_id]
+        if got[5] is None:  # no profile row: the customer gave no profile column, so no flag is true either
+            got = (*got[:5], False, False, got[7])
+        assert got == wanted, subscriber_id
+
+
+def test_segmentation_attributes_and_brands_land_in_the_database(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(150, seed=8)
+    assert {r["customer_kind"] for r in rows if r["decision_scope"]} == {"organisation"}  # the demo fills them
+    assert {r["customer_kind"] for r in rows if r["income_band"]} == {"person"}
+    assert any(r["strategic"] == "true" for r in rows) and any(r["home_business"] == "true" for r in rows)
+    import_customers(write(tmp_path / "attributes.csv", rows), engine=import_engine, actor="loader")
+    assert_attributes_landed(import_engine, rows)
+
+
+def test_explicit_false_flags_and_every_vocabulary_value_are_accepted(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(120, seed=8)
+    orgs = [r for r in rows if r["customer_kind"] == "organisation"]
+    persons = [r for r in rows if r["customer_kind"] == "person"]
+    assert orgs and persons
+    for row in rows:
+        row["strategic"], row["home_business"] = "false", "true"
+        row["brand"] = "wode_ejia"
+    for row in orgs:
+        row |= {"organisation_category": "military", "decision_scope": "global", "industry": "国防"}
+    for row in persons:
+        row |= {"income_band": "8k_to_20k", "occupation": "教" * 60}
+    import_customers(write(tmp_path / "values.parquet", rows), engine=import_engine, actor="loader")
+    found = landed_attributes(import_engine)
+    assert found[orgs[0]["subscriber_id"]] == ("military", "国防", "global", None, None, False, True, "wode_ejia")
+    assert found[persons[0]["subscriber_id"]] == (None, None, None, "教" * 60, "8k_to_20k", False, True, "wode_ejia")
+
+
+def _person(row: dict[str, str]) -> bool:
+    return row["customer_kind"] == "person"
+
+
+BAD_ATTRIBUTES: dict[str, tuple[Callable[[dict[str, str]], None], str, str]] = {
+    "income band not a code": (lambda r: r.update(income_band="5000元"), "income_band", "'5000元' is not one of"),
+    "organisation category on a person": (
+        lambda r: r.update(organisation_category="government"),
+        "organisation_category",
+        "only for organisations",
+    ),
+    "industry on a person": (lambda r: r.update(industry="金融"), "industry", "only for organisations"),
+    "decision scope on a person": (lambda r: r.update(decision_scope="local"), "decision_scope", "only for"),
+    "flag not true or false": (lambda r: r.update(strategic="yes"), "strategic", "'yes' is not true or false"),
+    "home business flag in capitals": (lambda r: r.update(home_business="TRUE"), "home_business", "not true or"),
+    "occupation too long": (lambda r: r.update(occupation="工" * 61), "occupation", "longer than 60"),
+    "brand not in the catalogue": (lambda r: r.update(brand="tianyi"), "brand", "'tianyi' is not a brand"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ATTRIBUTES))
+def test_a_bad_attribute_refuses_the_file_naming_line_and_field(
+    tmp_path: Path, import_engine: Engine, case: str
+) -> None:
+    rows = demo(60)
+    spoil, field, reason = BAD_ATTRIBUTES[case]
+    index = next(i for i, row in enumerate(rows) if i > 20 and _person(row) and _single_row_customer(rows, row))
+    spoil(rows[index])
+    problems = refused(write(tmp_path / "bad.csv", rows), import_engine)
+    assert [(p.line, p.field) for p in problems] == [(index + 2, field)]
+    assert reason in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("income_band", "above_20k", "only for persons"),
+        ("decision_scope", "worldwide", "'worldwide' is not one of"),
+        ("organisation_category", "ngo", "'ngo' is not one of"),
+    ],
+)
+def test_an_organisation_attribute_is_checked_once_on_the_organisation_first_line(
+    tmp_path: Path, import_engine: Engine, column: str, value: str, reason: str
+) -> None:
+    rows = demo(60)
+    ref = next(r["customer_ref"] for r in rows if r["customer_kind"] == "organisation")
+    for row in rows:
+        if row["customer_ref"] == ref:
+            row[column] = value  # on every row of the customer, as the columns must agree
+    problems = refused(write(tmp_path / "bad-org.csv", rows), import_engine)
+    assert [(p.line, p.field) for p in problems] == [(line_of(rows, lambda r: r["customer_ref"] == ref), column)]
+    assert reason in problems[0].reason
+
+
+def test_a_customer_attribute_that_differs_between_rows_is_named(tmp_path: Path, import_engine: Engine) -> None:
+    rows = demo(60)
+    ref = next(r["customer_ref"] for r in rows if r["customer_kind"] == "organisation")
+    mine = [i for i, r in enumerate(rows) if r["customer_ref"] == ref]
+    rows[mine[1]]["strategic"] = "false" if rows[mine[0]]["strategic"] == "true" else "true"
+    problems = refused(write(tmp_path / "disagree.csv", rows), import_engine)
+    assert [(p.line, p.field) for p in problems] == [(mine[1] + 2, "strategic")]
+    assert f"differs from line {mine[0] + 2}" in problems[0].reason
+
+
 # --- PostgreSQL (COPY path) ----------------------------------------------------------------------------------------
 @pytest.mark.postgres_only
 @pytest.mark.skipif(
@@ -881,3 +1009,16 @@ def test_postgresql_ids_and_codes_continue_past_each_import(tmp_path: Path, pg_e
             serials = [int(c[:-1]) for c in conn.execute(select(Customer.code)).scalars()]
             counter = conn.execute(select(CodeCounter.next_value).where(CodeCounter.name == "customer")).scalar_one()
             assert counter == max(serials) + 1
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+@pytest.mark.parametrize("first_load", [True, False])
+def test_postgresql_segmentation_attributes_and_brands_land(
+    tmp_path: Path, pg_engine: Engine, first_load: bool
+) -> None:
+    if not first_load:
+        import_customers(write(tmp_path / "before.parquet", demo(10, seed=20)), engine=pg_engine, actor="pg")
+    rows = demo(120, seed=21)
+    import_customers(write(tmp_path / "attributes.parquet", rows), engine=pg_engine, actor="pg")
+    assert_attributes_landed(pg_engine, rows)

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from stdnum.cn import ric, uscc
 
+from telcocrm.customers.brands import brand_codes
 from telcocrm.customers.rules import validate_service_number
 from telcocrm.demo import REFERENCE_DATE, generate_demo_rows, write_demo_file
 from telcocrm.demo.geography import CITIES, birth_region_codes
@@ -155,3 +156,17 @@ def test_csv_and_parquet_files_hold_the_same_rows(tmp_path: Path) -> None:
     assert from_csv == from_parquet == list(generate_demo_rows(40, seed=9))
     with pytest.raises(ValueError, match="unknown demo file type"):
         write_demo_file(tmp_path / "d.xlsx", 1, 1)
+
+
+def test_segmentation_attributes_fit_the_kind_and_brands_come_from_the_catalogue(rows: Rows) -> None:
+    customers = customers_of(rows).values()
+    organisations = [c for c in customers if c["customer_kind"] == "organisation"]
+    persons = [c for c in customers if c["customer_kind"] == "person"]
+    assert organisations and all(c["organisation_category"] and c["industry"] for c in organisations)
+    assert not any(c["organisation_category"] or c["industry"] or c["decision_scope"] for c in persons)
+    assert not any(c["income_band"] for c in organisations)
+    assert any(c["decision_scope"] for c in organisations) and any(not c["decision_scope"] for c in organisations)
+    assert any(c["income_band"] for c in persons) and any(c["occupation"] for c in persons)
+    assert {c["strategic"] for c in customers} == {c["home_business"] for c in customers} == {"", "true"}
+    brands = Counter(row["brand"] for row in rows)
+    assert set(brands) - {""} <= set(brand_codes()) and len(brands) >= 6

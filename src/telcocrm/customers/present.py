@@ -7,14 +7,18 @@ records (the 360 view) alike: both carry the same attribute names.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from telcocrm.customers.records import (
     AccountRecord,
     CertificateRecord,
+    CreditRecord,
     CustomerRecord,
     HistoryRecord,
+    LifecycleRecord,
     ProfileRecord,
+    SegmentRecord,
     SubscriberRecord,
 )
 from telcocrm.customers.repository import CustomerView
@@ -74,11 +78,21 @@ def peripheral(profile: Profile | None) -> dict[str, Any]:
         return {}
     return {
         "occupation": profile.occupation,
-        "incomeBand": profile.income_band,
+        "incomeBand": _code(profile.income_band),
         "education": profile.education,
         "hobbies": profile.hobbies or [],
         "source": profile.source,
+        # segmentation attributes (brief §2)
+        "organisationCategory": _code(profile.organisation_category),
+        "industry": profile.industry,
+        "decisionScope": _code(profile.decision_scope),
+        "strategic": profile.strategic,
+        "homeBusiness": profile.home_business,
     }
+
+
+def _code(value: StrEnum | None) -> str | None:
+    return value.value if value is not None else None
 
 
 def account(acc: BillingAccount | AccountRecord, parent_code: str | None = None) -> dict[str, Any]:
@@ -111,6 +125,7 @@ def subscriber(viewer: Viewer, sub: Subscriber | SubscriberRecord, account_code:
         "contractEndDate": sub.contract_end_date.isoformat() if sub.contract_end_date else None,
         "channelCode": sub.channel_code,
         "staffCode": sub.staff_code,
+        "brand": sub.brand,
     }
 
 
@@ -127,19 +142,94 @@ def history_entry(entry: CustomerHistory | HistoryRecord) -> dict[str, Any]:
     }
 
 
+def decided(value: Any, rule: str | None, reason: str | None) -> dict[str, Any]:
+    """A value the monthly run decided, with the id of the rule that decided it and the reason in business words."""
+    return {"value": value, "rule": rule, "reason": reason}
+
+
+def _month_of(entry: CreditRecord | SegmentRecord | LifecycleRecord) -> dict[str, Any]:
+    return {"month": entry.month, "rulesVersion": entry.rules_version, "recordedAt": local_iso(entry.recorded_at)}
+
+
+def credit_entry(entry: CreditRecord) -> dict[str, Any]:
+    """A month's credit rating (A/B/C) and class (I/II/III) with what follows from them."""
+    return {
+        "customerCode": entry.customer_code,
+        **_month_of(entry),
+        "rating": decided(entry.credit_rating, entry.credit_rule, entry.credit_reason),
+        "class": decided(entry.credit_class, entry.class_rule, entry.class_reason),
+        "consecutiveAMonths": entry.consecutive_a_months,
+        "suspensionExemptMonths": entry.suspension_exempt_months,
+        "overdraftLimitFen": entry.overdraft_limit_fen,
+        "rentalEligible": entry.rental_eligible,
+        "discountLimitPct": entry.discount_limit_pct,
+    }
+
+
+def segment_entry(entry: SegmentRecord) -> dict[str, Any]:
+    """A month's segment, five-way classification, big-customer kinds, star tier and value tier."""
+    return {
+        "customerCode": entry.customer_code,
+        **_month_of(entry),
+        "segment": decided(entry.segment, entry.segment_rule, entry.segment_reason) | {"subSegment": entry.sub_segment},
+        "valueGrade": entry.value_grade,
+        "classification": {
+            "arpuGrade": entry.arpu_grade,
+            "depositTier": entry.deposit_tier,
+            "tenureBand": entry.tenure_band,
+            "behaviourCluster": entry.behaviour_cluster,
+            "demographicBand": entry.demographic_band,
+        },
+        "bigCustomer": {
+            "kinds": [k for k in (entry.big_customer_kinds or "").split(",") if k],
+            "specialClass": entry.special_class,
+            "reason": entry.big_customer_reason,
+        },
+        "starTier": decided(entry.star_tier, entry.star_rule, entry.star_reason),
+        "valueTier": decided(entry.value_tier, entry.value_rule, entry.value_reason),
+    }
+
+
+def lifecycle_entry(entry: LifecycleRecord) -> dict[str, Any]:
+    """A month's lifecycle stage of one subscriber."""
+    return {
+        "subscriberId": entry.subscriber_code,
+        "customerCode": entry.customer_code,
+        **_month_of(entry),
+        "stage": decided(entry.lifecycle_stage, entry.lifecycle_rule, entry.lifecycle_reason),
+    }
+
+
+def assessment(view: CustomerView) -> dict[str, Any]:
+    """The current (newest month's) credit and segment of the customer; empty before the first monthly run."""
+    return {
+        "credit": credit_entry(view.credit) if view.credit else None,
+        "segment": segment_entry(view.segment) if view.segment else None,
+    }
+
+
 def view_360(viewer: Viewer, view: CustomerView, seen: set[str]) -> dict[str, Any]:
-    """The unified customer view: core, extended, peripheral, subscribers, accounts, relations, history."""
+    """The unified customer view: core, extended, peripheral, subscribers, accounts, relations, history.
+
+    With `assessment:read`, also the monthly run's current rating, segment and each line's lifecycle stage.
+    """
     codes_by_id = {a.id: a.account_code for a in view.accounts}
+    assessed = viewer.may("assessment:read")
+    subscribers = [subscriber(viewer, s, codes_by_id.get(s.account_id, ""), seen) for s in view.subscribers]
+    if assessed:
+        for shown_line, line in zip(subscribers, view.subscribers, strict=True):
+            stage = view.lifecycle.get(line.subscriber_code)
+            shown_line["lifecycle"] = lifecycle_entry(stage) if stage else None
     return {
         "core": core(view.customer)
         | {"certificates": [certificate(viewer, c, seen) for c in view.certificates if c.active]},
         "extended": extended(viewer, view.profile, seen),
         "peripheral": peripheral(view.profile),
         "accounts": [account(a, codes_by_id.get(a.parent_account_id or -1)) for a in view.accounts],
-        "subscribers": [subscriber(viewer, s, codes_by_id.get(s.account_id, ""), seen) for s in view.subscribers],
+        "subscribers": subscribers,
         "relations": [
             {"type": rel.relation_type.value, "direction": direction, "customerCode": code, "customerName": name}
             for rel, code, name, direction in view.relations
         ],
         "history": [history_entry(h) for h in view.history],
-    }
+    } | ({"assessment": assessment(view)} if assessed else {})

@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Row
+from sqlalchemy import ColumnElement, FromClause, Row, and_, func, select
 
 from telcocrm.models import (
     BillingAccount,
     Certificate,
+    CreditRatingHistory,
     Customer,
     CustomerHistory,
     CustomerProfile,
     CustomerRelation,
+    LifecycleHistory,
+    SegmentHistory,
     Subscriber,
 )
 from telcocrm.models.enums import (
@@ -28,7 +31,10 @@ from telcocrm.models.enums import (
     CertificateType,
     CustomerKind,
     CustomerStatus,
+    DecisionScope,
     HistoryAction,
+    IncomeBand,
+    OrganisationCategory,
     OwnershipType,
     PaymentMethod,
     Product,
@@ -73,10 +79,15 @@ class ProfileRecord(NamedTuple):
     contact_time: str | None
     do_not_disturb: bool
     occupation: str | None
-    income_band: str | None
+    income_band: IncomeBand | None
     education: str | None
     hobbies: list[str] | None
     source: str | None
+    organisation_category: OrganisationCategory | None
+    industry: str | None
+    decision_scope: DecisionScope | None
+    strategic: bool
+    home_business: bool
 
 
 class AccountRecord(NamedTuple):
@@ -105,6 +116,7 @@ class SubscriberRecord(NamedTuple):
     contract_end_date: date | None
     channel_code: str | None
     staff_code: str | None
+    brand: str | None
 
 
 class RelationRecord(NamedTuple):
@@ -126,6 +138,67 @@ class HistoryRecord(NamedTuple):
     note: str | None
 
 
+class CreditRecord(NamedTuple):
+    """A month's credit rating and class (credit_rating_history)."""
+
+    customer_code: str
+    month: str
+    credit_rating: str
+    credit_rule: str
+    credit_reason: str
+    consecutive_a_months: int
+    credit_class: str
+    class_rule: str
+    class_reason: str
+    suspension_exempt_months: int
+    overdraft_limit_fen: int
+    rental_eligible: bool
+    discount_limit_pct: int
+    rules_version: str
+    recorded_at: datetime
+
+
+class SegmentRecord(NamedTuple):
+    """A month's segment, classification, big-customer kinds, star and value tiers (segment_history)."""
+
+    customer_code: str
+    month: str
+    segment: str
+    sub_segment: str | None
+    segment_rule: str
+    segment_reason: str
+    value_grade: str | None
+    arpu_grade: str | None
+    deposit_tier: str | None
+    tenure_band: str | None
+    behaviour_cluster: str | None
+    demographic_band: str | None
+    big_customer_kinds: str | None
+    special_class: bool
+    big_customer_reason: str | None
+    star_tier: str
+    star_rule: str
+    star_reason: str
+    value_tier: str
+    value_rule: str
+    value_reason: str
+    rules_version: str
+    recorded_at: datetime
+
+
+class LifecycleRecord(NamedTuple):
+    """A month's lifecycle stage of one subscriber (lifecycle_history)."""
+
+    subscriber_code: str
+    month: str
+    customer_code: str
+    lifecycle_stage: str
+    lifecycle_rule: str
+    lifecycle_reason: str
+    rules_version: str
+    recorded_at: datetime
+
+
 TABLES: dict[type[NamedTuple], FromClause] = {
     CustomerRecord: Customer.__table__,
     CertificateRecord: Certificate.__table__,
@@ -134,6 +207,9 @@ TABLES: dict[type[NamedTuple], FromClause] = {
     SubscriberRecord: Subscriber.__table__,
     RelationRecord: CustomerRelation.__table__,
     HistoryRecord: CustomerHistory.__table__,
+    CreditRecord: CreditRatingHistory.__table__,
+    SegmentRecord: SegmentHistory.__table__,
+    LifecycleRecord: LifecycleHistory.__table__,
 }
 
 
@@ -151,3 +227,14 @@ def take(record: type[R], row: Row[Any], start: int = 0) -> R:
 def take_optional(record: type[R], row: Row[Any], start: int) -> R | None:
     """The record of an outer-joined entity, or None when the join found no row (its first column is NULL)."""
     return None if row[start] is None else take(record, row, start)
+
+
+def latest_month(table: FromClause, key: str, owner: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Join condition: `owner`'s row of a monthly history in its newest month (two lookups of the (key, month) key).
+
+    A correlated max rather than a window or a lateral join: the same SQL on SQLite and PostgreSQL, and the
+    statement stays one statement, so the reads that show it keep their statement budgets.
+    """
+    newest = table.alias(f"newest_{table.name}")  # type: ignore[attr-defined]
+    month = select(func.max(newest.c.month)).where(newest.c[key] == owner).scalar_subquery()
+    return and_(table.c[key] == owner, table.c.month == month)

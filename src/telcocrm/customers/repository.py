@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session
 from telcocrm.customers.records import (
     AccountRecord,
     CertificateRecord,
+    CreditRecord,
     CustomerRecord,
     HistoryRecord,
+    LifecycleRecord,
     ProfileRecord,
     RelationRecord,
+    SegmentRecord,
     SubscriberRecord,
     columns,
+    latest_month,
     take,
     take_optional,
 )
@@ -26,10 +30,13 @@ from telcocrm.errors import NotFound
 from telcocrm.models import (
     BillingAccount,
     Certificate,
+    CreditRatingHistory,
     Customer,
     CustomerHistory,
     CustomerProfile,
     CustomerRelation,
+    LifecycleHistory,
+    SegmentHistory,
     Subscriber,
 )
 from telcocrm.models.enums import CustomerStatus
@@ -182,24 +189,30 @@ class CustomerView:
     subscribers: list[SubscriberRecord]
     relations: list[tuple[RelationRecord, str, str, str]] = field(default_factory=list)
     history: list[HistoryRecord] = field(default_factory=list)
+    credit: CreditRecord | None = None  # the newest month's, from the monthly run
+    segment: SegmentRecord | None = None
+    lifecycle: dict[str, LifecycleRecord] = field(default_factory=dict)  # by subscriber code, each its newest
 
 
 def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> CustomerView:
     """The 360 view by code (a merged-away code gives its survivor): four statements whatever it holds."""
     conn = db.connection()
-    customer, profile, certificates = _core_by_code(conn, code if isinstance(code, str) else code.code)
-    holdings = conn.execute(_holdings_query(), {"customer_id": customer.id}).all()
-    subscriber_at = len(AccountRecord._fields)
+    core = _core_by_code(conn, code if isinstance(code, str) else code.code)
+    holdings = conn.execute(_holdings_query(), {"customer_id": core.customer.id}).all()
+    stages = (take_optional(LifecycleRecord, row, _LIFECYCLE_AT) for row in holdings)
     return CustomerView(
-        customer=customer,
-        profile=profile,
-        certificates=certificates,
+        customer=core.customer,
+        profile=core.profile,
+        certificates=core.certificates,
         accounts=list(dict.fromkeys(take(AccountRecord, row) for row in holdings)),
         subscribers=[
-            sub for row in holdings if (sub := take_optional(SubscriberRecord, row, subscriber_at)) is not None
+            sub for row in holdings if (sub := take_optional(SubscriberRecord, row, _SUBSCRIBER_AT)) is not None
         ],
-        relations=_relations_with_names(conn, customer.id),
-        history=_history_of(conn, customer, history_limit),
+        relations=_relations_with_names(conn, core.customer.id),
+        history=_history_of(conn, core.customer, history_limit),
+        credit=core.credit,
+        segment=core.segment,
+        lifecycle={stage.subscriber_code: stage for stage in stages if stage is not None},
     )
 
 
@@ -207,19 +220,30 @@ def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> 
 # per call: building a statement, or ORM objects from its rows, costs more than running it.
 _PROFILE_AT = len(CustomerRecord._fields)
 _CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
+_CREDIT_AT = _CERTIFICATE_AT + len(CertificateRecord._fields)
+_SEGMENT_AT = _CREDIT_AT + len(CreditRecord._fields)
 _SUBSCRIBER_AT = len(AccountRecord._fields)
+_LIFECYCLE_AT = _SUBSCRIBER_AT + len(SubscriberRecord._fields)
 
 
 @cache
 def _core_query() -> Select[Any]:
-    """Customer, profile and certificates of one code."""
+    """Customer, profile, certificates and the newest month's credit and segment of one code."""
     customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
+    credit, segment = CreditRatingHistory.__table__, SegmentHistory.__table__
     return (
-        select(*columns(CustomerRecord), *columns(ProfileRecord), *columns(CertificateRecord))
+        select(
+            *columns(CustomerRecord),
+            *columns(ProfileRecord),
+            *columns(CertificateRecord),
+            *columns(CreditRecord),
+            *columns(SegmentRecord),
+        )
         .select_from(
-            customer.outerjoin(profile, profile.c.customer_id == customer.c.id).outerjoin(
-                certificate, certificate.c.customer_id == customer.c.id
-            )
+            customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
+            .outerjoin(certificate, certificate.c.customer_id == customer.c.id)
+            .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
+            .outerjoin(segment, latest_month(segment, "customer_code", customer.c.code))
         )
         .where(customer.c.code == bindparam("code"))
         .order_by(certificate.c.id)
@@ -228,11 +252,15 @@ def _core_query() -> Select[Any]:
 
 @cache
 def _holdings_query() -> Select[Any]:
-    """Accounts of a customer, each with its subscribers."""
-    account, subscriber = BillingAccount.__table__, Subscriber.__table__
+    """Accounts of a customer, each with its subscribers and each subscriber's newest lifecycle stage."""
+    account, subscriber, stage = BillingAccount.__table__, Subscriber.__table__, LifecycleHistory.__table__
     return (
-        select(*columns(AccountRecord), *columns(SubscriberRecord))
-        .select_from(account.outerjoin(subscriber, subscriber.c.account_id == account.c.id))
+        select(*columns(AccountRecord), *columns(SubscriberRecord), *columns(LifecycleRecord))
+        .select_from(
+            account.outerjoin(subscriber, subscriber.c.account_id == account.c.id).outerjoin(
+                stage, latest_month(stage, "subscriber_code", subscriber.c.subscriber_code)
+            )
+        )
         .where(account.c.customer_id == bindparam("customer_id"))
         .order_by(account.c.id, subscriber.c.id)
     )
@@ -272,8 +300,17 @@ def _history_query() -> Select[Any]:
     )
 
 
-def _core_by_code(conn: Connection, code: str) -> tuple[CustomerRecord, ProfileRecord | None, list[CertificateRecord]]:
-    """Customer, profile and certificates in one statement, following a merge to the survivor."""
+@dataclass
+class _Core:
+    customer: CustomerRecord
+    profile: ProfileRecord | None
+    certificates: list[CertificateRecord]
+    credit: CreditRecord | None
+    segment: SegmentRecord | None
+
+
+def _core_by_code(conn: Connection, code: str) -> _Core:
+    """Customer, profile, certificates, credit and segment in one statement, following a merge to the survivor."""
     for _ in range(MAX_MERGE_HOPS):
         rows = conn.execute(_core_query(), {"code": code}).all()
         if not rows:
@@ -283,7 +320,14 @@ def _core_by_code(conn: Connection, code: str) -> tuple[CustomerRecord, ProfileR
             code = customer.merged_into_code
             continue
         certificates = [c for row in rows if (c := take_optional(CertificateRecord, row, _CERTIFICATE_AT)) is not None]
-        return customer, take_optional(ProfileRecord, rows[0], _PROFILE_AT), certificates
+        first = rows[0]
+        return _Core(
+            customer,
+            take_optional(ProfileRecord, first, _PROFILE_AT),
+            certificates,
+            take_optional(CreditRecord, first, _CREDIT_AT),
+            take_optional(SegmentRecord, first, _SEGMENT_AT),
+        )
     raise NotFound(f"客户 {code} 的合并链过长 / merge chain too long", field="id", record=code)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from telcocrm.api_deps import PageDep, ReadSessionDep, SessionDep, require
-from telcocrm.customers import merging, present, repository, service
+from telcocrm.customers import assessments, merging, present, repository, service
 from telcocrm.customers.schemas import (
     AccountCreate,
     AuthenticateRequest,
@@ -30,6 +30,8 @@ Writer = Annotated[Viewer, Depends(require("customer:write"))]
 Merger = Annotated[Viewer, Depends(require("customer:merge"))]
 Splitter = Annotated[Viewer, Depends(require("customer:split"))]
 Authenticator = Annotated[Viewer, Depends(require("customer:authenticate"))]
+Assessor = Annotated[Viewer, Depends(require("assessment:read"))]
+Months = Annotated[int, Query(ge=1, le=assessments.MAX_MONTHS, description="how many of the newest months to return")]
 
 
 @router.get("")
@@ -56,6 +58,30 @@ def customer_360(db: ReadSessionDep, viewer: Reader, code: str) -> Response:
     )
     db.commit()
     return json_response(body)
+
+
+@router.get("/{code}/credit-history")
+def credit_history(
+    db: ReadSessionDep, viewer: Assessor, code: str, months: Months = assessments.DEFAULT_MONTHS
+) -> list[dict[str, Any]]:
+    """Credit rating and class month by month, newest first, each with its rule, reason and rules version."""
+    return [present.credit_entry(e) for e in assessments.credit_history(db=db, code=code, months=months)]
+
+
+@router.get("/{code}/segment-history")
+def segment_history(
+    db: ReadSessionDep, viewer: Assessor, code: str, months: Months = assessments.DEFAULT_MONTHS
+) -> list[dict[str, Any]]:
+    """Segment, star tier, value tier and big-customer kinds month by month, newest first."""
+    return [present.segment_entry(e) for e in assessments.segment_history(db=db, code=code, months=months)]
+
+
+@router.get("/{code}/lifecycle-history")
+def lifecycle_history(
+    db: ReadSessionDep, viewer: Assessor, code: str, months: Months = assessments.DEFAULT_MONTHS
+) -> list[dict[str, Any]]:
+    """Lifecycle stage of each of the customer's lines month by month, newest month first."""
+    return [present.lifecycle_entry(e) for e in assessments.lifecycle_history(db=db, code=code, months=months)]
 
 
 @router.post("/{code}/merge")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from stdnum import damm
 from stdnum.cn import ric, uscc
@@ -13,6 +14,15 @@ from stdnum.iso7064 import mod_11_10
 from telcocrm.errors import InvalidInput
 from telcocrm.models.enums import CertificateType, CustomerKind, Product
 
+# Profile attributes that describe only one kind of customer (brief §2).
+KIND_ONLY_ATTRIBUTES = {
+    CustomerKind.ORGANISATION: ("organisation_category", "industry", "decision_scope"),
+    CustomerKind.PERSON: ("income_band",),
+}
+KIND_ONLY_MESSAGE = {
+    CustomerKind.ORGANISATION: "仅适用于单位客户 / only for organisations, not for a person",
+    CustomerKind.PERSON: "仅适用于个人客户 / only for persons, not for an organisation",
+}
 CUSTOMER_CODE_DIGITS = 11  # serial part; the 12th character is the check digit
 
 PERSON_CERTIFICATES = frozenset(
@@ -167,3 +177,11 @@ SERVICE_NUMBER_RULES: dict[Product, tuple[re.Pattern[str], str]] = {
     Product.IPTV: (BROADBAND_ACCOUNT, "IPTV账号"),
     Product.DEDICATED_LINE: (DEDICATED_LINE_ID, "专线电路编号"),
 }
+
+
+def check_kind_attributes(kind: CustomerKind, given: dict[str, Any]) -> None:
+    """Refuse an attribute of organisations given for a person, or of persons for an organisation."""
+    for other, names in KIND_ONLY_ATTRIBUTES.items():
+        for name in names:
+            if other is not kind and given.get(name) is not None:
+                raise InvalidInput(f"{name}: {KIND_ONLY_MESSAGE[other]}", field=f"profile.{name}")

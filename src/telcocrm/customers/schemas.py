@@ -10,6 +10,9 @@ from telcocrm.models.enums import (
     AccountType,
     CertificateType,
     CustomerKind,
+    DecisionScope,
+    IncomeBand,
+    OrganisationCategory,
     OwnershipType,
     PaymentMethod,
     Product,
@@ -38,11 +41,16 @@ class ProfileIn(BaseModel):
     preferred_channel: str | None = None
     contact_time: str | None = None
     do_not_disturb: bool | None = None
-    occupation: str | None = None
-    income_band: str | None = None
+    occupation: str | None = Field(default=None, max_length=60)
+    income_band: IncomeBand | None = None  # persons only
     education: str | None = None
     hobbies: list[str] | None = None
     source: str | None = None
+    organisation_category: OrganisationCategory | None = None  # organisations only, as industry and decision_scope
+    industry: str | None = Field(default=None, max_length=40)
+    decision_scope: DecisionScope | None = None  # an industry customer's scope; empty for a cluster customer
+    strategic: bool | None = None
+    home_business: bool | None = None
 
 
 class CustomerCreate(BaseModel):
@@ -89,6 +97,7 @@ class SubscriberCreate(BaseModel):
     contract_end_date: date | None = None
     channel_code: str | None = None
     staff_code: str | None = None
+    brand: str | None = Field(default=None, max_length=32)  # a code of the brand catalogue (brands.toml)
 
 
 class RelationCreate(BaseModel):

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from telcocrm.config import get_settings
 from telcocrm.customers import codes, repository
-from telcocrm.customers.rules import validate_certificate, validate_service_number
+from telcocrm.customers.brands import checked_brand
+from telcocrm.customers.rules import check_kind_attributes, validate_certificate, validate_service_number
 from telcocrm.customers.schemas import (
     AccountCreate,
     CertificateIn,
@@ -140,12 +141,14 @@ def create_customer(*, db: Session, viewer: Viewer, data: CustomerCreate) -> Cus
 
 def _apply_profile(db: Session, customer: Customer, data: ProfileIn) -> dict[str, Any]:
     """Set the given profile fields; returns what changed as {field: [old, new]}."""
+    given = data.model_dump(exclude_unset=True)
+    check_kind_attributes(customer.kind, given)
     profile = db.get(CustomerProfile, customer.id)
     if profile is None:
         profile = CustomerProfile(customer_id=customer.id)
         db.add(profile)
     changed: dict[str, Any] = {}
-    for name, value in data.model_dump(exclude_unset=True).items():
+    for name, value in given.items():
         old = getattr(profile, name)
         if old != value:
             changed[name] = [old, value]
@@ -300,6 +303,7 @@ def open_subscriber(*, db: Session, viewer: Viewer, code: str, data: SubscriberC
         contract_end_date=data.contract_end_date,
         channel_code=data.channel_code,
         staff_code=data.staff_code,
+        brand=checked_brand(data.brand),
     )
     db.add(subscriber)
     db.flush()

@@ -38,18 +38,29 @@ from telcocrm.customers import repository
 from telcocrm.customers.records import (
     AccountRecord,
     CertificateRecord,
+    CreditRecord,
     CustomerRecord,
     ProfileRecord,
     columns,
+    latest_month,
     take,
     take_optional,
 )
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER
 from telcocrm.customers.schemas import CertificateIn, CustomerCreate, CustomerUpdate, ProfileIn
+from telcocrm.customers.tmf_credit import CREDIT_CHARACTERISTICS, credit_pairs, credit_profiles
 from telcocrm.errors import InvalidInput, NotFound, TelcoError
 from telcocrm.kit.timefmt import local_iso
 from telcocrm.kit.tmf import ALWAYS_RETURNED, clean
-from telcocrm.models import BillingAccount, Certificate, Customer, CustomerProfile, CustomerRelation, Subscriber
+from telcocrm.models import (
+    BillingAccount,
+    Certificate,
+    CreditRatingHistory,
+    Customer,
+    CustomerProfile,
+    CustomerRelation,
+    Subscriber,
+)
 from telcocrm.models.enums import CertificateType, CustomerKind, CustomerStatus, RelationType, SubscriberStatus
 from telcocrm.staff import audit
 from telcocrm.staff.rules import Viewer, shown
@@ -111,6 +122,11 @@ PROFILE_CHARACTERISTICS = {
     "education": "education",
     "hobbies": "hobbies",
     "source": "source",
+    "organisationCategory": "organisation_category",
+    "industry": "industry",
+    "decisionScope": "decision_scope",
+    "strategic": "strategic",
+    "homeBusiness": "home_business",
 }
 CERTIFICATE_CHARACTERISTICS = ("certificateType", "certificateNumber", "certificateAddress")
 READ_ONLY_CHARACTERISTICS = frozenset(
@@ -125,6 +141,7 @@ READ_ONLY_CHARACTERISTICS = frozenset(
         "subscriberCount",
         "liveSubscriberCount",
         "hasPassword",
+        *CREDIT_CHARACTERISTICS,
     }
 )
 
@@ -199,6 +216,7 @@ class PartyData:
     live_subscriber_count: int = 0
     accounts: list[AccountRecord] = field(default_factory=list)
     relations: list[RelatedRef] = field(default_factory=list)
+    credit: CreditRecord | None = None  # the newest rated month's, from the monthly run
 
 
 # The statements select plain columns into records and are built once, bound per call: building a
@@ -206,11 +224,13 @@ class PartyData:
 _PROFILE_AT = len(CustomerRecord._fields)
 _CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
 _COUNTS_AT = _CERTIFICATE_AT + len(CertificateRecord._fields)
+_CREDIT_AT = _COUNTS_AT + 2
 
 
 def _core_query(where: ColumnElement[bool]) -> Select[Any]:
-    """Customer, profile, active certificates and subscriber counts in one statement."""
+    """Customer, profile, active certificates, subscriber counts and the current credit rating in one statement."""
     customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
+    credit = CreditRatingHistory.__table__
     subscriber = Subscriber.__table__
     total = (
         select(func.count(subscriber.c.id))
@@ -226,8 +246,19 @@ def _core_query(where: ColumnElement[bool]) -> Select[Any]:
     )
     active = and_(certificate.c.customer_id == customer.c.id, certificate.c.active)
     return (
-        select(*columns(CustomerRecord), *columns(ProfileRecord), *columns(CertificateRecord), total, live)
-        .select_from(customer.outerjoin(profile, profile.c.customer_id == customer.c.id).outerjoin(certificate, active))
+        select(
+            *columns(CustomerRecord),
+            *columns(ProfileRecord),
+            *columns(CertificateRecord),
+            total,
+            live,
+            *columns(CreditRecord),
+        )
+        .select_from(
+            customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
+            .outerjoin(certificate, active)
+            .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
+        )
         .where(where)
         .order_by(customer.c.id, certificate.c.id)
     )
@@ -243,6 +274,7 @@ def _collect(rows: Iterable[Row[Any]]) -> dict[int, PartyData]:
             profile = take_optional(ProfileRecord, row, _PROFILE_AT)
             total, live = row[_COUNTS_AT], row[_COUNTS_AT + 1]
             data = found[customer.id] = PartyData(customer, profile, [], int(total or 0), int(live or 0))
+            data.credit = take_optional(CreditRecord, row, _CREDIT_AT)
         certificate = take_optional(CertificateRecord, row, _CERTIFICATE_AT)
         if certificate is not None:
             data.certificates.append(certificate)
@@ -452,6 +484,7 @@ def customer_characteristics(viewer: Viewer, data: PartyData, seen: set[str]) ->
         ("liveSubscriberCount", data.live_subscriber_count),
         ("hasPassword", c.password_hash is not None),
         *profile_pairs(data.profile),
+        *credit_pairs(viewer, data.credit),
     ]
     return characteristics(pairs)
 
@@ -502,7 +535,7 @@ def to_customer(viewer: Viewer, data: PartyData, seen: set[str], wanted: set[str
         "characteristic": lambda: customer_characteristics(viewer, data, seen),
         "relatedParty": lambda: related_parties(data.relations),
         "validFor": lambda: valid_for(c),
-        "creditProfile": lambda: [],  # issue 3 adds credit ratings
+        "creditProfile": lambda: credit_profiles(viewer, data.credit),
     }
     return build(head, builders, wanted)
 

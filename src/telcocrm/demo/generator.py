@@ -10,6 +10,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from telcocrm.demo.attributes import (
+    attribute_random,
+    group_attributes,
+    line_brand,
+    organisation_attributes,
+    person_attributes,
+)
 from telcocrm.demo.geography import City
 from telcocrm.demo.names import company_name, public_body_name, subsidiary_name, surname
 from telcocrm.demo.numbers import FastRandom, NumberBook
@@ -54,6 +61,7 @@ class DemoBuilder:
 
     def __init__(self, seed: int, reference: date) -> None:
         self.rng = FastRandom(seed)
+        self.attribute_rng = attribute_random(seed)
         self.seed = seed
         self.reference = reference
         self.book = NumberBook(self.rng)
@@ -129,6 +137,7 @@ class DemoBuilder:
                 contract_end=contract_end,
                 channel=channel,
                 staff=staff,
+                brand=line_brand(self.attribute_rng, customer, account, product, ownership),
             )
         )
 
@@ -147,6 +156,7 @@ class DemoBuilder:
     def person(self, city: City | None = None) -> DemoCustomer:
         """A single person with an individual account and one to three lines."""
         customer = make_person(self.rng, self.book, self._customer_ref(), city or pick_city(self.rng), self.reference)
+        person_attributes(self.attribute_rng, customer, self.reference)
         payment = self.rng.choices(_PERSON_PAYMENTS, cum_weights=_PERSON_PAYMENT_CUMULATIVE)[0]
         account = self._account(AccountType.INDIVIDUAL, customer.name, payment)
         self._home_lines(customer, account, extra=0.3)
@@ -157,6 +167,7 @@ class DemoBuilder:
         rng, city = self.rng, pick_city(self.rng)
         family_name = surname(rng)
         head = make_person(rng, self.book, self._customer_ref(), city, self.reference, family_name=family_name)
+        person_attributes(self.attribute_rng, head, self.reference)
         place = (head.district, head.address)
         payment = rng.choices((PaymentMethod.BANK_COLLECTION, PaymentMethod.CASH, PaymentMethod.PREPAID), (6, 3, 1))[0]
         primary = self._account(AccountType.FAMILY_PRIMARY, f"{head.name}家庭", payment)
@@ -178,6 +189,7 @@ class DemoBuilder:
                 year=min(year, 2005),
                 address=place,
             )
+            person_attributes(self.attribute_rng, member, self.reference)
             account = self._account(AccountType.FAMILY_SECONDARY, member.name, payment, primary.ref)
             self.add_line(member, account, Product.MOBILE)
             if rng.random() < 0.1:
@@ -193,7 +205,7 @@ class DemoBuilder:
         address = f"{street_address(rng, city, district)}{rng.randint(2, 30)}层"
         number = self.book.social_credit_code(region, public_body=public_body)
         cert_type = CertificateType.BUSINESS_LICENCE if rng.random() < 0.1 else CertificateType.UNIFIED_SOCIAL_CREDIT
-        return DemoCustomer(
+        org = DemoCustomer(
             ref=self._customer_ref(),
             kind=CustomerKind.ORGANISATION,
             name=name,
@@ -205,6 +217,8 @@ class DemoBuilder:
             cert_address=address,
             address=address,
         )
+        organisation_attributes(self.attribute_rng, org, public_body=public_body)
+        return org
 
     def org_lines(self, org: DemoCustomer, account: Account) -> None:
         """Dedicated lines for some, office fixed lines, broadband, and many corporate mobile lines."""
@@ -259,6 +273,7 @@ class DemoBuilder:
             self.org_lines(sub, self._account(AccountType.GROUP_SUB, sub.name, payment, master.ref))
             sub.relations.append((parent.ref, RelationType.PARENT_ORGANISATION))
             unit.append(sub)
+        group_attributes(self.attribute_rng, parent, unit[1:])
         unit.extend(self.contacts(parent, min(budget - len(unit), 2)))
         return unit
 
@@ -295,6 +310,13 @@ def customer_rows(customer: DemoCustomer) -> Iterator[Row]:
         "province": customer.city.province,
         "city": customer.city.name,
         "contact_address": customer.address,
+        "organisation_category": customer.organisation_category,
+        "industry": customer.industry,
+        "decision_scope": customer.decision_scope,
+        "strategic": "true" if customer.strategic else "",
+        "home_business": "true" if customer.home_business else "",
+        "occupation": customer.occupation,
+        "income_band": customer.income_band,
     }
     for index, line in enumerate(customer.lines):
         related, relation = customer.relations[index] if index < len(customer.relations) else ("", "")
@@ -320,6 +342,7 @@ def _line_columns(line: Line) -> Row:
         "contract_end_date": _iso(line.contract_end),
         "channel_code": line.channel,
         "staff_code": line.staff,
+        "brand": line.brand,
     }
 
 

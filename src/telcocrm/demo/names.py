@@ -11,10 +11,10 @@ SURNAMES: tuple[str, ...] = (
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤",
     "欧阳", "司马", "诸葛", "上官",
 )  # fmt: skip
-_SURNAME_WEIGHTS: tuple[float, ...] = tuple(
+SURNAME_WEIGHTS: tuple[float, ...] = tuple(
     [7.2, 7.1, 6.8, 5.4, 4.6] + [2.0] * 15 + [0.9] * 30 + [0.4] * (len(SURNAMES) - 54) + [0.05] * 4
 )
-_SURNAME_CUMULATIVE = tuple(accumulate(_SURNAME_WEIGHTS))
+_SURNAME_CUMULATIVE = tuple(accumulate(SURNAME_WEIGHTS))
 
 MALE_GIVEN: str = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣博文志建国栋海峰晨阳"
 FEMALE_GIVEN: str = "芳娜敏静丽艳娟霞秀玲桂英丹萍红梅琳雪倩婷颖慧佳雅琪欣怡晶月燕蓉悦瑶璐洁媛"

@@ -54,6 +54,7 @@ class Line:
     contract_end: date | None
     channel: str
     staff: str
+    brand: str = ""  # a code of the brand catalogue (customers/brands.toml)
 
 
 @dataclass
@@ -74,6 +75,14 @@ class DemoCustomer:
     relations: list[tuple[str, RelationType]] = field(default_factory=list)
     male: bool = True
     born: date | None = None
+    # Segmentation attributes (brief §2): the first three for organisations, income_band for persons.
+    organisation_category: str = ""
+    industry: str = ""
+    decision_scope: str = ""
+    strategic: bool = False
+    home_business: bool = False
+    occupation: str = ""
+    income_band: str = ""
 
     @property
     def contact_phone(self) -> str:

@@ -15,6 +15,14 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "province",
     "city",
     "contact_address",
+    # Segmentation attributes (brief §2): the first three for organisations, income_band for persons only.
+    "organisation_category",
+    "industry",
+    "decision_scope",
+    "strategic",
+    "home_business",
+    "occupation",
+    "income_band",
 )
 # Billing account: repeated on every row of the account and must agree.
 ACCOUNT_COLUMNS: tuple[str, ...] = ("account_type", "account_name", "parent_account_ref", "payment_method")
@@ -31,6 +39,7 @@ SUBSCRIBER_COLUMNS: tuple[str, ...] = (
     "contract_end_date",
     "channel_code",
     "staff_code",
+    "brand",
 )
 RELATION_COLUMNS: tuple[str, ...] = ("related_customer_ref", "relation_type")
 
@@ -83,5 +92,8 @@ MAX_LENGTH: dict[str, int] = {
     "install_address": 300,
     "channel_code": 32,
     "staff_code": 32,
+    "industry": 40,
+    "occupation": 60,
+    "brand": 32,
     "related_customer_ref": 64,
 }

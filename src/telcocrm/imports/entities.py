@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER, is_valid_customer_code
 from telcocrm.errors import InvalidInput
+from telcocrm.imports.attributes import check_attributes
 from telcocrm.imports.checkdigits import damm_interim
 from telcocrm.imports.fastcheck import certificates_ok, check_certificate
 from telcocrm.imports.keys import ChunkKeys, KeyIndex
@@ -30,7 +31,8 @@ _CERT_FIELDS = {"certificate.type": "cert_type", "certificate.number": "cert_num
 
 
 class CustomerChecks:
-    """Kind, name, joined date, code, certificate and phone of each customer; codes and certificates unique."""
+    """Kind, name, joined date, code, certificate, phone and segmentation attributes of each customer; codes and
+    certificates unique."""
 
     def __init__(self, problems: ProblemLog, today: date, empty_tables: set[str]) -> None:
         self.problems = problems
@@ -50,6 +52,7 @@ class CustomerChecks:
             flag(problems, chunk, pc.and_(first, pc.equal(arrays[name], "")), name, REQUIRED)
         flag(problems, chunk, pc.and_(first, bad_dates(arrays["joined_date"])), "joined_date", NOT_A_DATE)
         self._phones(chunk, first)
+        check_attributes(problems, chunk, first)
         self._codes(chunk, first, lookups)
         self._certificates(chunk, keys, pc.and_(kind_ok, type_ok), lookups)
 

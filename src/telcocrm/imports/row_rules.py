@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from telcocrm.customers import rules
+from telcocrm.customers.brands import brand_codes
 from telcocrm.errors import InvalidInput
 from telcocrm.imports.arrowbytes import contains_any
 from telcocrm.imports.columns import MAX_LENGTH
@@ -81,6 +82,9 @@ def check_rows(chunk: Chunk, problems: ProblemLog) -> None:
     for name, enum in ROW_VOCABULARIES:
         valid = pc.or_(pc.equal(arrays[name], ""), pc.is_in(arrays[name], _vocabulary(enum)))
         flag(problems, chunk, pc.invert(valid), name, not_one_of(enum))
+    brands = pa.array(brand_codes(), pa.string())
+    valid_brand = pc.or_(pc.equal(arrays["brand"], ""), pc.is_in(arrays["brand"], value_set=brands))
+    flag(problems, chunk, pc.invert(valid_brand), "brand", not_a_brand)
     _subscriber_dates(chunk, problems)
     _service_numbers(chunk, problems)
     fixed_place = pc.is_in(arrays["product"], FIXED_PLACE)
@@ -159,6 +163,11 @@ def _service_numbers(chunk: Chunk, problems: ProblemLog) -> None:
 def too_long(limit: int) -> str:
     """The reason for a value longer than its column."""
     return f"超过 {limit} 个字符 / longer than {limit} characters"
+
+
+def not_a_brand(text: str) -> str:
+    """The reason for a brand outside the brand catalogue (customers/brands.toml)."""
+    return f"品牌不在品牌目录中 / '{text}' is not a brand of the catalogue: {', '.join(brand_codes())}"
 
 
 def not_one_of(enum: type[StrEnum]) -> Callable[[str], str]:

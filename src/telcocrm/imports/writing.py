@@ -11,6 +11,7 @@ import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import reduce
 from typing import Any
 
 import pyarrow as pa
@@ -22,6 +23,7 @@ from telcocrm.config import get_settings
 from telcocrm.customers import codes
 from telcocrm.customers.rules import CUSTOMER_CODE_DIGITS, normalise_certificate_number
 from telcocrm.db.types import utc_now
+from telcocrm.imports.attributes import flag_values
 from telcocrm.imports.checkdigits import customer_codes, serial_text
 from telcocrm.imports.reader import Chunk
 from telcocrm.imports.validation import ChunkPlan, FileSummary
@@ -39,7 +41,9 @@ from telcocrm.models import (
 )
 from telcocrm.models.enums import CertificateType, CustomerStatus, HistoryAction, SubscriberStatus
 
-PROFILE_COLUMNS = ("contact_phone", "province", "city", "contact_address")
+PROFILE_COLUMNS = ("contact_phone", "province", "city", "contact_address", "organisation_category", "industry",
+                   "decision_scope", "occupation", "income_band")  # fmt: skip
+PROFILE_FLAGS = ("strategic", "home_business")  # `true` / `false`, empty: false
 NULL_TEXT = pa.scalar(None, pa.string())
 ACCOUNT_CODE_DIGITS = 11
 # Characters a certificate number may hold and still be in normal form (no separators, upper case).
@@ -202,11 +206,12 @@ class FileWriter:
         return moment
 
     def _profiles(self, ids: pa.Array, column: dict[str, pa.Array]) -> None:
-        some = None
-        for name in PROFILE_COLUMNS:
-            given = pc.not_equal(column[name], "")
-            some = given if some is None else pc.or_(some, given)
-        data = pa.table({"customer_id": ids, **{name: _nullify(column[name]) for name in PROFILE_COLUMNS}})
+        """A profile for each customer with any profile column given (a flag counts when true)."""
+        flags = {name: flag_values(column[name]) for name in PROFILE_FLAGS}
+        given = [pc.not_equal(column[name], "") for name in PROFILE_COLUMNS] + list(flags.values())
+        some = reduce(pc.or_, given)
+        texts = {name: _nullify(column[name]) for name in PROFILE_COLUMNS}
+        data = pa.table({"customer_id": ids, **texts, **flags})
         constants = {"do_not_disturb": False, "source": "import", "changed_at": self.now}
         self.writer.insert(_table(CustomerProfile), data.filter(some), constants)
 
@@ -257,6 +262,7 @@ class FileWriter:
             "contract_end_date": _nullify(arrays["contract_end_date"]),
             "channel_code": arrays["channel_code"],
             "staff_code": _nullify(arrays["staff_code"]),
+            "brand": _nullify(arrays["brand"]),
         }), self._stamps)  # fmt: skip
         self.subscribers += count
 
@@ -322,7 +328,7 @@ def _release_serials(db: Session, counter: str, reserved: range, used: int) -> N
 
 
 _CUSTOMER_SOURCE = ("customer_code", "customer_kind", "customer_name", "joined_date", "cert_type", "cert_number",
-                    "cert_address", *PROFILE_COLUMNS)  # fmt: skip
+                    "cert_address", *PROFILE_COLUMNS, *PROFILE_FLAGS)  # fmt: skip
 _iota: pa.Array = pa.array([], pa.int64())
 
 

@@ -1,6 +1,7 @@
 """Tables, one module per aggregate. Importing this package registers every table on the metadata."""
 
 from telcocrm.models.account import BillingAccount
+from telcocrm.models.credit import CreditRatingHistory
 from telcocrm.models.customer import (
     Certificate,
     CodeCounter,
@@ -9,6 +10,8 @@ from telcocrm.models.customer import (
     CustomerProfile,
     CustomerRelation,
 )
+from telcocrm.models.lifecycle import LifecycleHistory
+from telcocrm.models.segment import SegmentHistory
 from telcocrm.models.staff import AuditRecord, StaffUser
 from telcocrm.models.subscriber import Subscriber
 
@@ -17,10 +20,13 @@ __all__ = [
     "BillingAccount",
     "Certificate",
     "CodeCounter",
+    "CreditRatingHistory",
     "Customer",
     "CustomerHistory",
     "CustomerProfile",
     "CustomerRelation",
+    "LifecycleHistory",
+    "SegmentHistory",
     "StaffUser",
     "Subscriber",
 ]

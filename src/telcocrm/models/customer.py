@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telcocrm.db.base import Base
@@ -14,7 +14,10 @@ from telcocrm.models.enums import (
     CertificateType,
     CustomerKind,
     CustomerStatus,
+    DecisionScope,
     HistoryAction,
+    IncomeBand,
+    OrganisationCategory,
     RelationType,
 )
 
@@ -25,7 +28,7 @@ class CodeCounter(Base):
     __tablename__ = "code_counter"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    next_value: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_value: Mapped[int] = mapped_column(BigInteger, nullable=False)  # 11-digit serials exceed 32 bits
 
 
 class Customer(Base):
@@ -109,10 +112,20 @@ class CustomerProfile(Base):
     contact_time: Mapped[str | None] = mapped_column(String(40), nullable=True)
     do_not_disturb: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     occupation: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    income_band: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    income_band: Mapped[IncomeBand | None] = mapped_column(enum_type(IncomeBand, "income_band"), nullable=True)
     education: Mapped[str | None] = mapped_column(String(30), nullable=True)
     hobbies: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Segmentation attributes (brief §2), kept by account managers; the first three are for organisations only.
+    organisation_category: Mapped[OrganisationCategory | None] = mapped_column(
+        enum_type(OrganisationCategory, "organisation_category"), nullable=True
+    )
+    industry: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    decision_scope: Mapped[DecisionScope | None] = mapped_column(
+        enum_type(DecisionScope, "decision_scope"), nullable=True
+    )
+    strategic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    home_business: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 
 

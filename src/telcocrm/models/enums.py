@@ -39,6 +39,36 @@ class RelationType(StrEnum):
     HANDLER = "handler"
 
 
+class OrganisationCategory(StrEnum):
+    """What kind of organisation a customer is (brief §2): important (party, government, military) first."""
+
+    GOVERNMENT = "government"  # 政府
+    PARTY = "party"  # 党委
+    MILITARY = "military"  # 军队
+    PUBLIC_INSTITUTION = "public_institution"  # 事业单位
+    ENTERPRISE_HIGH_END = "enterprise_high_end"  # 高端企业
+    ENTERPRISE = "enterprise"  # 企业
+    SMALL_BUSINESS = "small_business"  # 小企业、商户
+
+
+class DecisionScope(StrEnum):
+    """Where an industry customer (行业客户) decides: set for industry customers, empty for cluster customers."""
+
+    GLOBAL = "global"
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    LOCAL = "local"
+
+
+class IncomeBand(StrEnum):
+    """Monthly personal income, CNY (peripheral view)."""
+
+    BELOW_3K = "below_3k"
+    FROM_3K_TO_8K = "3k_to_8k"
+    FROM_8K_TO_20K = "8k_to_20k"
+    ABOVE_20K = "above_20k"
+
+
 class AccountType(StrEnum):
     INDIVIDUAL = "individual"
     FAMILY_PRIMARY = "family_primary"

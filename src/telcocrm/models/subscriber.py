@@ -34,6 +34,7 @@ class Subscriber(Base):
     terminated_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     contract_end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     channel_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    brand: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a code of the brand catalogue
     staff_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)

@@ -49,8 +49,19 @@ def _minute(value: str | None) -> str:
     return value[:16].replace("T", " ") if value else ""
 
 
+def in_language(text: str | None, lang: str) -> str:
+    """One language of a "中文 / English" business text (rule reasons): Chinese first, English on request."""
+    if not text:
+        return ""
+    chinese, separator, english = text.partition(" / ")
+    if not separator:
+        return text
+    return english if lang == "en" else chinese
+
+
 _env.filters["day"] = _day
 _env.filters["minute"] = _minute
+_env.filters["in_language"] = in_language
 
 
 # --- request helpers -------------------------------------------------------------------------------------------

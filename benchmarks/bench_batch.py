@@ -1,0 +1,128 @@
+"""Times the monthly batch as an operator runs it: synth → import → ingest every month → run the last month.
+
+.venv/bin/python benchmarks/bench_batch.py                         # 1,000,000 subscribers × 12 months, DuckDB
+.venv/bin/python benchmarks/bench_batch.py --subscribers 20000     # a smoke run
+.venv/bin/python benchmarks/bench_batch.py --spark                 # also the run on Spark (local mode)
+.venv/bin/python benchmarks/bench_batch.py --database-url postgresql+psycopg://…/bench
+
+Every step is the real `telcocrm` command in a child process, so each step's peak memory (ru_maxrss of that
+child, from os.wait4) is its own. The synthetic operator is kept in --work and reused when its arguments match.
+Subscriber-months: for ingest, the bill rows of all months; for the run, the subscribers × the months of
+history it reads (up to 12). The machine may be shared: the load average before and after is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+END_MONTH = "2026-10"
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    peak_mib: float
+    subscriber_months: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.subscriber_months / self.seconds if self.seconds else 0.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/telcocrm-bench-batch"))
+    parser.add_argument("--database-url", default="", help="an empty database (default: SQLite in --work)")
+    parser.add_argument("--spark", action="store_true", help="also run the month on Spark (local mode)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    return parser.parse_args(argv)
+
+
+def run_step(name: str, args: list[str], env: dict[str, str], subscriber_months: int = 0) -> Step:
+    """Run one `telcocrm` command in a child process; its wall time and peak resident memory."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "telcocrm.cli", *args], env=env, stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.stdout.buffer.write(output[-4000:])
+        raise SystemExit(f"step {name} failed")
+    return Step(name, seconds, usage.ru_maxrss / 1024, subscriber_months)
+
+
+def synthetic_operator(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, Step | None]:
+    """The operator's files, written unless a previous run with the same arguments left them."""
+    folder = args.work / f"synth-{args.subscribers}-{args.months}-{args.seed}"
+    if (folder / "DONE").exists():
+        return folder, None
+    shutil.rmtree(folder, ignore_errors=True)
+    command = ["synth", "--subscribers", str(args.subscribers), "--months", str(args.months)]
+    command += ["--seed", str(args.seed), "--end-month", END_MONTH, str(folder)]
+    step = run_step("synth", command, env, args.subscribers * args.months)
+    (folder / "DONE").write_text("")
+    return folder, step
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    data_dir = args.work / "var"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    url = args.database_url or f"sqlite:///{data_dir / 'telcocrm.db'}"
+    env = os.environ | {"TELCOCRM_DATABASE_URL": url, "TELCOCRM_DATA_DIR": str(data_dir)}
+    env["TELCOCRM_ENVIRONMENT"] = "test"  # no secret key needed: the benchmark serves nothing
+    load_before = os.getloadavg()
+    folder, synth = synthetic_operator(args, env)
+    steps = [s for s in [synth] if s]
+    months = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name[:2] == "20")
+    steps.append(run_step("db upgrade", ["db", "upgrade"], env))
+    steps.append(run_step("customers import", ["customers", "import", str(folder / "customers.parquet")], env))
+    for month in months:
+        bills = pq.ParquetFile(folder / month / "bills.parquet").metadata.num_rows
+        steps.append(run_step(f"ingest {month}", ["ingest", str(folder / month), "--month", month], env, bills))
+    history = args.subscribers * min(len(months), 12)
+    steps.append(run_step(f"run-month {months[-1]} duckdb", ["run-month", months[-1]], env, history))
+    if args.spark:
+        spark = ["run-month", months[-1], "--engine", "spark"]
+        steps.append(run_step(f"run-month {months[-1]} spark", spark, env, history))
+    report(args, steps, url, load_before)
+
+
+def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: tuple[float, ...]) -> None:
+    """Print the figures as a Markdown table with the machine they were measured on."""
+    ingest = [s for s in steps if s.name.startswith("ingest")]
+    total = Step("ingest, all months", sum(s.seconds for s in ingest), max(s.peak_mib for s in ingest),
+                 sum(s.subscriber_months for s in ingest))  # fmt: skip
+    rows = [*steps, total]
+    print(f"\n{args.subscribers:,} subscribers × {args.months} months, database {url.split(':')[0]}")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
+    print("| step | seconds | subscriber-months/s | peak memory MiB |")
+    print("|---|---|---|---|")
+    for step in rows:
+        rate = f"{step.rate:,.0f}" if step.subscriber_months else ""
+        print(f"| {step.name} | {step.seconds:,.1f} | {rate} | {step.peak_mib:,.0f} |")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(s) | {"rate": s.rate} for s in rows], indent=2))
+
+
+if __name__ == "__main__":
+    main()

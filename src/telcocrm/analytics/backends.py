@@ -1,0 +1,146 @@
+"""The engines the batch runs on: the only module that names DuckDB or Spark.
+
+DuckDB runs in-process and is the default. Spark (PySpark, an optional extra) runs in local mode on one machine
+or against a cluster given by `TELCOCRM_SPARK_MASTER`. Both read and write Parquet; nothing else is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from telcocrm.errors import InvalidInput
+
+
+class Engine(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+@contextmanager
+def connect(engine: Engine, *, threads: int | None = None, memory_limit: str | None = None) -> Iterator[Any]:
+    """An Ibis backend for the engine, closed (or left to Spark's shared session) afterwards."""
+    if engine is Engine.DUCKDB:
+        con = _duckdb(threads, memory_limit)
+        try:
+            yield con
+        finally:
+            con.disconnect()
+    else:
+        yield ibis.pyspark.connect(spark_session())
+
+
+def _duckdb(threads: int | None, memory_limit: str | None) -> Any:
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = ibis.duckdb.connect(**config)
+    con.raw_sql("SET TimeZone = 'UTC'")  # times are stored local without a zone: never shift them
+    return con
+
+
+def spark_session() -> Any:
+    """The process's Spark session (started once; about 10 s in local mode)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the extra being installed
+        raise InvalidInput("Spark is not installed: pip install 'telcocrm[spark]'", field="engine") from exc
+    _java_home()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: never bind to the public interface
+    master = os.environ.get("TELCOCRM_SPARK_MASTER", "local[2]")
+    return (
+        SparkSession.builder.master(master)
+        .appName("telcocrm")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")  # as DuckDB: local times stay as written
+        .config("spark.sql.shuffle.partitions", os.environ.get("TELCOCRM_SPARK_PARTITIONS", "8"))
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.driver.memory", os.environ.get("TELCOCRM_SPARK_DRIVER_MEMORY", "4g"))
+        .getOrCreate()
+    )
+
+
+def _java_home() -> None:
+    """Point Spark at the machine's Java when JAVA_HOME is not set."""
+    if os.environ.get("JAVA_HOME") or not shutil.which("java"):
+        return
+    java = Path(shutil.which("java") or "").resolve()
+    os.environ["JAVA_HOME"] = str(java.parent.parent)
+
+
+def read_parquet(con: Any, paths: Sequence[Path], schema: pa.Schema) -> ir.Table:
+    """The Parquet files as one table; an empty table of the schema when there are none."""
+    existing = [p for p in paths if p.exists()]
+    if not existing:
+        return ibis.memtable(schema.empty_table())
+    if len(existing) == 1:
+        return con.read_parquet(str(existing[0]))
+    if con.name == Engine.DUCKDB.value:
+        return con.read_parquet([str(p) for p in existing])
+    # Ibis's PySpark backend reads one path (a list becomes one malformed pattern): a union of the months.
+    return ibis.union(*[con.read_parquet(str(p)) for p in existing])
+
+
+def write_parquet(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
+    """Write the table to one Parquet file in the schema's column order and types; returns the row count.
+
+    The engine writes the file itself (DuckDB's COPY, Spark's executors), so rows never pass through Python;
+    Spark's folder of part files is then gathered into one file batch by batch.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    expr = expr.select(*schema.names).cast(ibis.schema(schema))
+    if con.name == Engine.DUCKDB.value:
+        return _write_duckdb(con, expr, path, schema)
+    return _write_spark(con, expr, path, schema)
+
+
+# DuckDB's own names of the Arrow types the schemas use.
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.float64(): "DOUBLE",
+}
+
+
+def _write_duckdb(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
+    """COPY with an explicit CAST of every column.
+
+    Ibis types `sum` of int64 as int64 and so drops the cast, but DuckDB sums into HUGEINT, which its Parquet
+    writer stores as DOUBLE: the casts must be in the SQL itself.
+    """
+    casts = ", ".join(f'CAST("{f.name}" AS {_DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+    target = str(path).replace("'", "''")
+    con.raw_sql(f"COPY (SELECT {casts} FROM ({con.compile(expr)})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _write_spark(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
+    folder = path.with_suffix(".spark")
+    shutil.rmtree(folder, ignore_errors=True)
+    con.to_parquet(expr, str(folder))
+    parts = ds.dataset(str(folder), format="parquet")  # one file per partition: gather them
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in parts.to_batches():
+            table = pa.Table.from_batches([batch]).cast(schema)
+            writer.write_table(table)
+            rows += table.num_rows
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows

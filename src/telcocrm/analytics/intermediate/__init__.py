@@ -1,0 +1,1 @@
+"""Intermediate: subscriber and customer features derived from the staged sources."""

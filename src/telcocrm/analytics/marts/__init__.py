@@ -1,0 +1,1 @@
+"""Marts: what the business reads — credit ratings, segments and value, lifecycle stages, results."""

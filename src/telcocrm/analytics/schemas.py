@@ -1,0 +1,291 @@
+"""The shapes of every table of the monthly batch, as Arrow schemas: the contract between its layers.
+
+Stored extracts keep the names of the billing files (docs/data-contract.md) except that money is integer fen
+(`*_fen`, exact on every engine) and every time is local (Asia/Shanghai) without a zone, so DuckDB and Spark
+bucket it into the same day and month. Months are `YYYY-MM` strings.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+FEN = pa.int64()  # money: 1 CNY = 100 fen
+MONTH = pa.string()  # YYYY-MM
+
+# --- Extracts as stored by ingest (analytics store: extracts/month=YYYY-MM/NAME.parquet) -----------------------
+
+BILLS = pa.schema(
+    [
+        ("subscriber_id", pa.string()),
+        ("month", MONTH),  # the billing month the bill is for
+        ("billed_fen", FEN),
+        ("due_date", pa.date32()),
+        ("paid_fen", FEN),  # 0 when nothing paid
+        ("paid_date", pa.date32()),  # null when unpaid
+        ("payment_method", pa.string()),  # PaymentMethod codes
+    ]
+)
+USAGE = pa.schema(
+    [
+        ("subscriber_id", pa.string()),
+        ("month", MONTH),
+        ("voice_minutes", pa.int64()),
+        ("offnet_voice_minutes", pa.int64()),
+        ("data_mb", pa.int64()),
+        ("data_allowance_mb", pa.int64()),  # 0: no allowance in the plan
+        ("sms_count", pa.int64()),
+        ("forwarded_calls", pa.int64()),
+        ("forwarded_offnet_calls", pa.int64()),
+        ("distinct_called_numbers", pa.int64()),
+        ("roaming_days", pa.int64()),
+        ("plan_fee_fen", FEN),
+    ]
+)
+EVENT_KINDS = (
+    "suspend",
+    "resume",
+    "plan_change",
+    "contract_start",
+    "contract_end",
+    "handset_change",
+    "complaint",
+    "port_out_query",
+    "terminate",
+)
+EVENTS = pa.schema(
+    [
+        ("subscriber_id", pa.string()),
+        ("event_time", pa.timestamp("us")),  # local time, no zone
+        ("event_date", pa.date32()),  # the local day of event_time
+        ("kind", pa.string()),  # EVENT_KINDS
+        ("old_plan_fee_fen", FEN),  # plan_change only
+        ("new_plan_fee_fen", FEN),
+        ("handset_age_months", pa.int64()),  # handset_change: age of the handset replaced
+        ("reason", pa.string()),
+    ]
+)
+INTEGRITY_KINDS = ("written_off_arrears", "fraud", "bounced_payment", "false_registration")
+INTEGRITY = pa.schema(
+    [
+        ("customer_code", pa.string()),
+        ("subscriber_id", pa.string()),  # null when the record concerns the customer as a whole
+        ("event_date", pa.date32()),
+        ("kind", pa.string()),  # INTEGRITY_KINDS
+        ("amount_fen", FEN),
+    ]
+)
+TOPUPS = pa.schema(
+    [
+        ("subscriber_id", pa.string()),
+        ("topup_time", pa.timestamp("us")),  # local time, no zone
+        ("topup_date", pa.date32()),
+        ("amount_fen", FEN),
+    ]
+)
+EXTRACTS: dict[str, pa.Schema] = {
+    "bills": BILLS,
+    "usage": USAGE,
+    "events": EVENTS,
+    "integrity": INTEGRITY,
+    "topups": TOPUPS,
+}
+
+# --- The operational base at run time (analytics store: base/month=YYYY-MM/subscribers.parquet) -----------------
+# One row per subscriber of the operational database, with its customer and billing account: what the run knows
+# of the customer that billing does not send.
+
+BASE = pa.schema(
+    [
+        ("subscriber_id", pa.string()),  # subscriber.subscriber_code
+        ("customer_code", pa.string()),  # the customer now holding the line (merges followed)
+        ("customer_kind", pa.string()),  # person | organisation
+        ("customer_joined_date", pa.date32()),  # local day
+        ("organisation_category", pa.string()),  # government | party | military | public_institution |
+        # enterprise_high_end | enterprise | small_business; null for persons
+        ("industry", pa.string()),
+        ("decision_scope", pa.string()),  # global | national | provincial | local: an industry customer; null: cluster
+        ("strategic", pa.bool_()),  # marked strategic by the account managers
+        ("home_business", pa.bool_()),  # residence used as office or shop (商住一体)
+        ("occupation", pa.string()),
+        ("income_band", pa.string()),  # IncomeBand codes
+        ("birth_year", pa.int32()),  # from a resident ID; null otherwise
+        ("account_code", pa.string()),
+        ("account_type", pa.string()),  # AccountType codes
+        ("parent_account_code", pa.string()),
+        ("payment_method", pa.string()),  # PaymentMethod codes
+        ("product", pa.string()),  # Product codes
+        ("brand", pa.string()),  # brand catalogue code (configuration)
+        ("subscriber_status", pa.string()),  # active | suspended | terminated
+        ("activated_date", pa.date32()),
+        ("terminated_date", pa.date32()),
+        ("contract_end_date", pa.date32()),
+        ("channel_code", pa.string()),
+        ("returning_rating", pa.string()),  # rating held when a former customer left (same certificate); else null
+    ]
+)
+
+# --- Intermediate: features ----------------------------------------------------------------------------------------
+# One row per subscriber in the network at some time during the month (activated on or before the month's last
+# day, not terminated before its first day). Averages over months count only the months the line was billed.
+
+SUBSCRIBER_FEATURES = pa.schema(
+    [
+        ("month", MONTH),
+        ("subscriber_id", pa.string()),
+        ("customer_code", pa.string()),
+        ("product", pa.string()),
+        ("brand", pa.string()),
+        ("payment_method", pa.string()),
+        ("account_type", pa.string()),
+        ("subscriber_status", pa.string()),  # at the month's end
+        ("terminated_in_month", pa.bool_()),
+        ("tenure_months", pa.int64()),  # whole months from activation to the month's last day
+        ("billed_fen", FEN),  # this month
+        ("arpu_1m_fen", FEN),  # floor of the average billed per billed month
+        ("arpu_3m_fen", FEN),
+        ("arpu_6m_fen", FEN),
+        ("arpu_prev_3m_fen", FEN),  # the three months before this one
+        ("bills_6m", pa.int64()),
+        ("late_bills_6m", pa.int64()),  # paid after the due date, or unpaid past it
+        ("max_days_late_6m", pa.int64()),  # days past due, unpaid counted to the month's last day
+        ("unpaid_bills", pa.int64()),  # due on or before the month's end and not fully paid
+        ("arrears_fen", FEN),
+        ("arrears_age_days", pa.int64()),  # from the oldest unpaid due date to the month's last day; 0 if none
+        ("deposit_fen_12m", FEN),  # top-ups and deposits over 12 months
+        ("voice_minutes", pa.int64()),
+        ("offnet_voice_minutes", pa.int64()),
+        ("data_mb", pa.int64()),
+        ("data_allowance_mb", pa.int64()),
+        ("sms_count", pa.int64()),
+        ("roaming_days", pa.int64()),
+        ("plan_fee_fen", FEN),
+        ("distinct_called_numbers", pa.int64()),
+        ("forwarded_calls", pa.int64()),
+        ("forwarded_offnet_calls", pa.int64()),
+        # churn features (issue 5 trains on them); pct are whole percent, null when the base is 0
+        ("arpu_change_1m_pct", pa.int64()),  # this month vs last month
+        ("arpu_change_3m_pct", pa.int64()),  # this month vs the average of the three before
+        ("called_numbers_change_pct", pa.int64()),  # this month vs the average of the three before
+        ("forwarded_offnet_share_pct", pa.int64()),  # forwarded_offnet_calls / forwarded_calls this month
+        ("data_usage_pct", pa.int64()),  # data_mb / data_allowance_mb this month
+        ("suspensions_3m", pa.int64()),
+        ("suspensions_6m", pa.int64()),
+        ("suspended_days_6m", pa.int64()),
+        ("plan_downgrades_3m", pa.int64()),
+        ("plan_downgrades_6m", pa.int64()),
+        ("plan_upgrades_6m", pa.int64()),
+        ("complaints_3m", pa.int64()),
+        ("port_out_queries_3m", pa.int64()),
+        ("handset_age_months", pa.int64()),  # latest known; null when never reported
+        ("contract_months_left", pa.int64()),  # null when no contract; 0 when it ends this month
+    ]
+)
+
+CUSTOMER_FEATURES = pa.schema(
+    [
+        ("month", MONTH),
+        ("customer_code", pa.string()),
+        ("customer_kind", pa.string()),
+        ("organisation_category", pa.string()),
+        ("industry", pa.string()),
+        ("decision_scope", pa.string()),
+        ("strategic", pa.bool_()),
+        ("home_business", pa.bool_()),
+        ("occupation", pa.string()),
+        ("income_band", pa.string()),
+        ("birth_year", pa.int32()),
+        ("returning_rating", pa.string()),
+        ("customer_tenure_months", pa.int64()),  # from customer_joined_date
+        ("subscribers", pa.int64()),  # in network at the month's end
+        ("payment_method", pa.string()),  # of the customer's main line (highest ARPU, then subscriber_id)
+        ("bank_collection", pa.bool_()),  # any account paid by bank collection
+        ("has_family_account", pa.bool_()),
+        ("has_group_master", pa.bool_()),
+        ("group_size", pa.int64()),  # subscribers under the customer's group master accounts
+        ("has_e8", pa.bool_()),
+        ("has_e6", pa.bool_()),
+        ("main_brand", pa.string()),  # brand of the main line
+        ("billed_fen", FEN),
+        ("arpu_3m_fen", FEN),  # sum over the customer's subscribers
+        ("arpu_6m_fen", FEN),
+        ("arpu_prev_3m_fen", FEN),
+        ("bills_6m", pa.int64()),
+        ("late_bills_6m", pa.int64()),
+        ("max_days_late_6m", pa.int64()),
+        ("arrears_fen", FEN),
+        ("arrears_age_days", pa.int64()),
+        ("deposit_fen_12m", FEN),
+        ("voice_minutes", pa.int64()),
+        ("data_mb", pa.int64()),
+        ("sms_count", pa.int64()),
+        ("roaming_days", pa.int64()),
+        ("worst_integrity_kind", pa.string()),  # the most severe record of the last 12 months; null if none
+        ("integrity_records_12m", pa.int64()),
+    ]
+)
+
+# --- Marts ---------------------------------------------------------------------------------------------------------
+# Every decided value has the id of the rule that decided it (`*_rule`, an id of the rules file such as
+# `credit.in_network.late_payment`) and a reason in business words (`*_reason`, Chinese then English).
+
+CREDIT = pa.schema(
+    [
+        ("customer_code", pa.string()),
+        ("credit_rating", pa.string()),  # A | B | C
+        ("credit_rule", pa.string()),
+        ("credit_reason", pa.string()),
+        ("consecutive_a_months", pa.int64()),  # previous month's + 1 while A, else 0
+        ("credit_class", pa.string()),  # I | II | III
+        ("class_rule", pa.string()),
+        ("class_reason", pa.string()),
+        ("suspension_exempt_months", pa.int64()),
+        ("overdraft_limit_fen", FEN),
+        ("rental_eligible", pa.bool_()),
+        ("discount_limit_pct", pa.int64()),
+    ]
+)
+SEGMENTS = pa.schema(
+    [
+        ("customer_code", pa.string()),
+        ("segment", pa.string()),  # government_enterprise | family | personal
+        ("sub_segment", pa.string()),
+        ("segment_rule", pa.string()),
+        ("segment_reason", pa.string()),
+        ("value_grade", pa.string()),  # 5A … 1A for government and enterprise customers; else null
+        ("arpu_grade", pa.string()),  # five-way classification …
+        ("deposit_tier", pa.string()),
+        ("tenure_band", pa.string()),
+        ("behaviour_cluster", pa.string()),
+        ("demographic_band", pa.string()),
+        ("big_customer_kinds", pa.string()),  # comma-separated, fixed order: important,high_value,group,strategic
+        ("special_class", pa.bool_()),  # two kinds or more: 特级大客户
+        ("big_customer_reason", pa.string()),
+        ("star_tier", pa.string()),  # vip | 5 | 4 | 3 | 2 | 1
+        ("star_rule", pa.string()),
+        ("star_reason", pa.string()),
+        ("value_tier", pa.string()),  # high | mid | low
+        ("value_rule", pa.string()),
+        ("value_reason", pa.string()),
+    ]
+)
+LIFECYCLE = pa.schema(
+    [
+        ("subscriber_id", pa.string()),
+        ("lifecycle_stage", pa.string()),  # identification | growth | stable | warning | sunk | left
+        ("lifecycle_rule", pa.string()),
+        ("lifecycle_reason", pa.string()),
+    ]
+)
+
+# What `telcocrm results export` writes and analysts read: one row per subscriber with its customer's values.
+SUBSCRIBER_RESULTS = pa.schema(
+    [
+        ("month", MONTH),
+        ("rules_version", pa.string()),
+        ("subscriber_id", pa.string()),
+        ("customer_code", pa.string()),
+        *[(f.name, f.type) for f in CREDIT if f.name != "customer_code"],
+        *[(f.name, f.type) for f in SEGMENTS if f.name != "customer_code"],
+        *[(f.name, f.type) for f in LIFECYCLE if f.name != "subscriber_id"],
+    ]
+)

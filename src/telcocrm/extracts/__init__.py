@@ -1,0 +1,1 @@
+"""Billing extracts: the monthly input contract and its ingest into the analytics store."""

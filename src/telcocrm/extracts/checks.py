@@ -1,0 +1,149 @@
+"""The row checks of one batch of an extract, a whole column at a time, and its stored form.
+
+Each check reports the rows it fails as (row, field, reason) into the month's ProblemLog. A value that cannot be
+read is reported once, as a type problem, and is null for the later checks, so it raises nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from telcocrm.analytics.schemas import EXTRACTS
+from telcocrm.extracts.contract import Column, Kind, Table
+from telcocrm.extracts.reading import Batch
+from telcocrm.extracts.values import TYPE_REASONS, Converted, convert
+from telcocrm.imports.problems import ProblemLog
+from telcocrm.kit.months import add_months, month_end, month_start
+
+MISSING = "必填 / a value is required"
+NEGATIVE = "不能为负数 / must not be negative"
+UNKNOWN_SUBSCRIBER = "用户不存在 / unknown subscriber: not a subscriber_code of the operational database"
+UNKNOWN_CUSTOMER = "客户标识码不存在 / unknown customer code: not in the operational database"
+PAID_WITHOUT_DATE = "已付款须填付款日期 / paid_date is required when paid_amount is above 0"
+DATE_WITHOUT_PAYMENT = "未付款不应有付款日期 / paid_date must be empty when paid_amount is 0"
+
+
+@dataclass(frozen=True)
+class MonthContext:
+    """What the checks of a month compare against: the month, and the codes the operational database holds."""
+
+    month: str
+    subscribers: pa.Array  # string: every subscriber_code
+    customers: pa.Array  # string: every customer code
+
+    @property
+    def first_day(self) -> date:
+        return month_start(self.month)
+
+    @property
+    def last_day(self) -> date:
+        return month_end(self.month)
+
+
+def check_batch(table: Table, batch: Batch, context: MonthContext, problems: ProblemLog) -> pa.RecordBatch:
+    """Report every problem of the batch; returns its rows in the stored form (schemas.EXTRACTS)."""
+    report = _Reporter(batch.lines, problems)
+    read: dict[str, Converted] = {}
+    for column in table.columns:
+        raw = batch.columns.get(column.name)
+        read[column.name] = converted = convert(column.kind, raw if raw is not None else pa.nulls(len(batch)))
+        if not column.nullable:
+            report(pc.invert(converted.given), column.name, MISSING)
+        if column.kind in TYPE_REASONS:
+            report(converted.bad, column.name, TYPE_REASONS[column.kind])
+    for column in table.columns:
+        _check_value(column, read, context, report)
+    if table.name == "bills":
+        _check_paid_date(read, report)
+    return _stored(table, read)
+
+
+class _Reporter:
+    """Turns a mask of failing rows into problems with their row numbers."""
+
+    def __init__(self, lines: pa.Array, problems: ProblemLog) -> None:
+        self.lines = lines
+        self.problems = problems
+
+    def __call__(self, failing: pa.Array, field: str, reason: str) -> None:
+        failing = failing.fill_null(False)
+        count = pc.sum(failing).as_py() or 0
+        if count:
+            lines = self.lines.filter(failing).slice(0, self.problems.room).to_pylist()
+            self.problems.add_count(count, lines, field, reason)
+
+
+def _check_value(column: Column, read: dict[str, Converted], context: MonthContext, report: _Reporter) -> None:
+    """Ranges, enumerations, dates and look-ups of one column."""
+    values = read[column.name].values
+    if column.minimum is not None:
+        report(pc.less(values, column.minimum), column.name, NEGATIVE)
+    if column.values:
+        allowed = pa.array(column.values, pa.string())
+        report(
+            pc.invert(pc.is_in(values, value_set=allowed)),
+            column.name,
+            f"取值无效 / must be one of: {', '.join(column.values)}",
+        )
+    if column.not_above:
+        report(
+            pc.greater(values, read[column.not_above].values),
+            column.name,
+            f"不能大于 / must not exceed {column.not_above}",
+        )
+    if column.kind is Kind.MONTH:
+        report(
+            pc.not_equal(values, context.month),
+            column.name,
+            f"月份应为 / month must be {context.month}, the month being ingested",
+        )
+    if column.in_month:
+        report(_outside(values, context), column.name, f"不在本月内 / must fall inside {context.month}")
+    if column.not_before_month:
+        first = context.first_day
+        report(pc.less(values, pa.scalar(first, pa.date32())), column.name, f"不能早于 / must not be before {first}")
+    if column.kind is Kind.SUBSCRIBER:
+        report(_unknown(values, context.subscribers), column.name, UNKNOWN_SUBSCRIBER)
+    if column.kind is Kind.CUSTOMER:
+        report(_unknown(values, context.customers), column.name, UNKNOWN_CUSTOMER)
+
+
+def _outside(values: pa.Array, context: MonthContext) -> pa.Array:
+    """Dates or local times outside the month."""
+    if pa.types.is_date(values.type):
+        first, after = pa.scalar(context.first_day, pa.date32()), pa.scalar(context.last_day, pa.date32())
+        return pc.or_(pc.less(values, first), pc.greater(values, after))
+    start = datetime.combine(context.first_day, time())
+    end = datetime.combine(month_start(add_months(context.month, 1)), time())
+    start_scalar, end_scalar = pa.scalar(start, pa.timestamp("us")), pa.scalar(end, pa.timestamp("us"))
+    return pc.or_(pc.less(values, start_scalar), pc.greater_equal(values, end_scalar))
+
+
+def _unknown(values: pa.Array, known: pa.Array) -> pa.Array:
+    return pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
+
+
+def _check_paid_date(read: dict[str, Converted], report: _Reporter) -> None:
+    """A payment has its date and only a payment has one (rows whose values are unreadable are left out)."""
+    paid = pc.greater(read["paid_amount"].values, 0)
+    dated = read["paid_date"]
+    readable = pc.invert(dated.bad)
+    report(pc.and_(pc.and_(paid, pc.invert(dated.given)), readable), "paid_date", PAID_WITHOUT_DATE)
+    report(pc.and_(pc.invert(paid), dated.given), "paid_date", DATE_WITHOUT_PAYMENT)
+
+
+def _stored(table: Table, read: dict[str, Converted]) -> pa.RecordBatch:
+    """The batch in the stored schema: money in fen, times local, the local day of each time beside it."""
+    arrays: dict[str, pa.Array] = {}
+    for column in table.columns:
+        arrays[column.target] = read[column.name].values
+        if column.day:
+            arrays[column.day] = read[column.name].values.cast(pa.date32())
+    schema = EXTRACTS[table.name]
+    return pa.RecordBatch.from_arrays(
+        [arrays[name].cast(schema.field(name).type) for name in schema.names], schema=schema
+    )

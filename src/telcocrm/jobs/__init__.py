@@ -1,0 +1,1 @@
+"""Jobs that orchestrate analytics and services: the monthly run, write-back, exports."""

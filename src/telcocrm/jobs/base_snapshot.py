@@ -1,0 +1,185 @@
+"""The base snapshot: every subscriber of the operational database with its customer, profile and billing account,
+written as one Parquet file in schemas.BASE for the monthly run.
+
+One statement with joins, streamed (server-side cursor on PostgreSQL) in batches that become Arrow record batches
+and row groups, so memory stays bounded whatever the base holds. Values leave the database as the driver gives
+them (enum codes as text, no per-value conversion in Python); dates and moments are turned into Arrow types a
+whole column at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from telcocrm.analytics import schemas
+from telcocrm.config import get_settings
+from telcocrm.kit.months import month_of
+from telcocrm.models import BillingAccount, Certificate, CreditRatingHistory, Customer, CustomerProfile, Subscriber
+from telcocrm.models.enums import CertificateType, CustomerStatus
+
+BATCH_ROWS = 100_000  # rows per fetch and per row group: a few tens of MB of Python values at a time
+_YEAR = r"^[0-9]{4}$"
+
+
+def snapshot_base(database: sa.Engine, path: Path, *, as_of: date) -> int:
+    """Write the subscribers activated on or before `as_of` to `path` in schemas.BASE; returns the row count."""
+    zone = get_settings().time_zone
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    with (
+        database.connect() as conn,
+        pq.ParquetWriter(path, schemas.BASE, compression="zstd") as writer,
+    ):
+        result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(base_query(as_of))
+        for partition in result.partitions():
+            batch = _batch(partition, zone)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+        if rows == 0:
+            writer.write_table(schemas.BASE.empty_table())
+    return rows
+
+
+def base_query(as_of: date) -> sa.Select[Any]:
+    """One row per subscriber, columns in schemas.BASE order (customer_joined_date still a moment in UTC)."""
+    sub, customer, profile = Subscriber.__table__, Customer.__table__, CustomerProfile.__table__
+    account, parent = BillingAccount.__table__, BillingAccount.__table__.alias("parent_account")
+    born, returning = _birth_years(), _returning_ratings(as_of)
+    columns = [
+        sub.c.subscriber_code,
+        # Merging moves the lines to the survivor; should a line still sit with a merged-away customer, the
+        # code it points to (kept one hop from the survivor) is the customer now holding it.
+        sa.func.coalesce(customer.c.merged_into_code, customer.c.code),
+        _raw(customer.c.kind),
+        _raw(customer.c.joined_at),
+        _raw(profile.c.organisation_category),
+        profile.c.industry,
+        _raw(profile.c.decision_scope),
+        sa.func.coalesce(profile.c.strategic, sa.false()),  # no profile row: nothing marked
+        sa.func.coalesce(profile.c.home_business, sa.false()),
+        profile.c.occupation,
+        _raw(profile.c.income_band),
+        born.c.birth_year,
+        account.c.account_code,
+        _raw(account.c.account_type),
+        parent.c.account_code,
+        _raw(account.c.payment_method),
+        _raw(sub.c.product),
+        sub.c.brand,
+        _raw(sub.c.status),
+        _raw(sub.c.activated_date),
+        _raw(sub.c.terminated_date),
+        _raw(sub.c.contract_end_date),
+        sub.c.channel_code,
+        returning.c.rating,
+    ]
+    joined = (
+        sub.join(customer, customer.c.id == sub.c.customer_id)
+        .join(account, account.c.id == sub.c.account_id)
+        .outerjoin(parent, parent.c.id == account.c.parent_account_id)
+        .outerjoin(profile, profile.c.customer_id == customer.c.id)
+        .outerjoin(born, born.c.customer_id == customer.c.id)
+        .outerjoin(returning, returning.c.customer_id == customer.c.id)
+    )
+    return sa.select(*columns).select_from(joined).where(sub.c.activated_date <= as_of).order_by(sub.c.id)
+
+
+def _birth_years() -> sa.Subquery:
+    """Per customer, the birth year (digits 7–10) of its active resident ID; the earliest if a merge left two."""
+    cert = Certificate.__table__
+    year = sa.func.min(sa.func.substr(cert.c.cert_number, 7, 4))
+    return (
+        sa.select(cert.c.customer_id, year.label("birth_year"))
+        .where(cert.c.cert_type == CertificateType.RESIDENT_ID, cert.c.active == sa.true())
+        .group_by(cert.c.customer_id)
+        .subquery("born")
+    )
+
+
+def _returning_ratings(as_of: date) -> sa.Subquery:
+    """Per customer, the rating a former customer with the same certificate held when leaving (brief §3).
+
+    A cancelled customer's certificates are released (inactive); a new customer showing the same certificate
+    is that customer returning. Its rating is the cancelled customer's latest in credit_rating_history up to
+    `as_of`; with several former customers, the most recent rating wins.
+    """
+    current, former = Certificate.__table__.alias("current_cert"), Certificate.__table__.alias("former_cert")
+    former_customer, history = Customer.__table__.alias("former_customer"), CreditRatingHistory.__table__
+    newest = sa.func.row_number().over(
+        partition_by=current.c.customer_id, order_by=(history.c.month.desc(), history.c.customer_code)
+    )
+    ranked = (
+        sa.select(current.c.customer_id, history.c.credit_rating.label("rating"), newest.label("newest"))
+        .select_from(
+            current.join(
+                former,
+                sa.and_(
+                    former.c.cert_type == current.c.cert_type,
+                    former.c.cert_number == current.c.cert_number,
+                    former.c.customer_id != current.c.customer_id,
+                ),
+            )
+            .join(former_customer, former_customer.c.id == former.c.customer_id)
+            .join(history, history.c.customer_code == former_customer.c.code)
+        )
+        .where(
+            current.c.active == sa.true(),
+            former.c.active == sa.false(),
+            former_customer.c.status == CustomerStatus.CANCELLED,
+            history.c.month <= month_of(as_of),
+        )
+        .subquery("ranked")
+    )
+    return sa.select(ranked.c.customer_id, ranked.c.rating).where(ranked.c.newest == 1).subquery("returning_rating")
+
+
+def _raw(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The column as the driver gives it: no enum, date or moment conversion per value in Python."""
+    return sa.type_coerce(column, sa.String())
+
+
+def _batch(partition: Sequence[sa.Row[Any]], zone: str) -> pa.RecordBatch:
+    """Rows of base_query as a record batch of schemas.BASE."""
+    values = list(zip(*partition, strict=True))
+    arrays: list[pa.Array] = []
+    for field, column in zip(schemas.BASE, values, strict=True):
+        if field.name == "customer_joined_date":
+            arrays.append(_local_days(pa.array(column), zone))
+        elif field.name == "birth_year":
+            arrays.append(_years(pa.array(column, pa.string())))
+        elif pa.types.is_date32(field.type):
+            arrays.append(_dates(pa.array(column)))
+        else:
+            arrays.append(pa.array(column, field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schemas.BASE)
+
+
+def _local_days(moments: pa.Array, zone: str) -> pa.Array:
+    """The local day of each moment. SQLite gives naive UTC text, PostgreSQL aware datetimes."""
+    if pa.types.is_string(moments.type) or pa.types.is_null(moments.type):
+        moments = moments.cast(pa.timestamp("us"))  # naive UTC
+    if moments.type.tz is None:
+        moments = pc.assume_timezone(moments, "UTC")
+    local = pc.local_timestamp(moments.cast(pa.timestamp("us", tz=zone)))
+    return local.cast(pa.date32())
+
+
+def _dates(days: pa.Array) -> pa.Array:
+    """Dates from `YYYY-MM-DD` text (SQLite) or date objects (PostgreSQL)."""
+    if pa.types.is_string(days.type) or pa.types.is_null(days.type):
+        return days.cast(pa.timestamp("s")).cast(pa.date32())
+    return days.cast(pa.date32())
+
+
+def _years(text: pa.Array) -> pa.Array:
+    """Four digits as a year; anything else (a malformed legacy number) as null."""
+    shaped = pc.match_substring_regex(text, _YEAR)
+    return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(pa.int32())

@@ -1,0 +1,144 @@
+"""The monthly run: billing extracts and the operational base → features, credit, segments, lifecycle → results.
+
+Every step is an Ibis expression materialised to Parquet in the month's staging folder, so the plan of each
+step stays small on Spark and DuckDB alike. The results reach the operational database in one transaction
+inside that staging, so a run that dies at any point leaves the previous month's results and history as they
+were, and running a month again replaces exactly that month.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine as SqlEngine
+
+from telcocrm.analytics import schemas
+from telcocrm.analytics.backends import Engine, connect, write_parquet
+from telcocrm.analytics.sources import load_month_inputs
+from telcocrm.analytics.store import AnalyticsStore
+from telcocrm.errors import InvalidInput
+from telcocrm.jobs.rules import MonthlyRules, load_rules
+from telcocrm.jobs.run_summary import RunSummary, summarise
+from telcocrm.kit.months import month_end, parse_month
+
+Step = Callable[[str], None]
+STEPS = (
+    "base",
+    "subscriber_features",
+    "customer_features",
+    "credit",
+    "segments",
+    "lifecycle",
+    "subscriber_results",
+    "database",
+)
+
+
+@dataclass
+class RunReport:
+    month: str
+    engine: str
+    rules_version: str
+    subscribers: int = 0
+    customers: int = 0
+    seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    summary: RunSummary | None = None
+
+
+def run_month(
+    month: str,
+    *,
+    database: SqlEngine,
+    engine: Engine = Engine.DUCKDB,
+    store: AnalyticsStore | None = None,
+    rules: MonthlyRules | None = None,
+    on_step: Step | None = None,
+) -> RunReport:
+    """Run the month on the engine and write its results to the store and the operational database."""
+    parse_month(month)
+    store = store or AnalyticsStore.from_settings()
+    rules = rules or load_rules()
+    if not store.extract_path(month, "bills").exists():
+        raise InvalidInput(f"{month} 的账单数据尚未导入 / no billing extract ingested for {month}", field="month")
+    report = RunReport(month=month, engine=engine.value, rules_version=rules.rules_version)
+    started = time.perf_counter()
+    with connect(engine) as con, store.replacing("results", month) as out:
+        _run_steps(con, store, out, month, database, rules, report, on_step or (lambda _: None))
+        report.summary = summarise(store, month, out)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_steps(
+    con: Any,
+    store: AnalyticsStore,
+    out: Path,
+    month: str,
+    database: SqlEngine,
+    rules: MonthlyRules,
+    report: RunReport,
+    on_step: Step,
+) -> None:
+    from telcocrm.analytics.intermediate.customer_features import customer_features
+    from telcocrm.analytics.intermediate.subscriber_features import subscriber_features
+    from telcocrm.analytics.marts.clusters import fit_behaviour_clusters
+    from telcocrm.analytics.marts.credit import credit_ratings
+    from telcocrm.analytics.marts.lifecycle import lifecycle_stages
+    from telcocrm.analytics.marts.results import subscriber_results
+    from telcocrm.analytics.marts.segments import customer_segments
+    from telcocrm.jobs.base_snapshot import snapshot_base
+    from telcocrm.jobs.writeback import write_back
+
+    timer = _Timer(report, on_step)
+    with timer("base"):
+        snapshot_base(database, out / "base.parquet", as_of=month_end(month))
+    inputs = load_month_inputs(con, store, month, out / "base.parquet")
+
+    def materialise(name: str, expr: Any, schema: pa.Schema) -> Any:
+        with timer(name):
+            rows = write_parquet(con, expr, out / f"{name}.parquet", schema)
+        if name == "subscriber_features":
+            report.subscribers = rows
+        if name == "customer_features":
+            report.customers = rows
+        return con.read_parquet(str(out / f"{name}.parquet"))
+
+    features = materialise("subscriber_features", subscriber_features(inputs), schemas.SUBSCRIBER_FEATURES)
+    customers = materialise(
+        "customer_features", customer_features(inputs, features, rules=rules.credit), schemas.CUSTOMER_FEATURES
+    )
+    credit = materialise("credit", credit_ratings(inputs, customers, rules.credit), schemas.CREDIT)
+    centroids = fit_behaviour_clusters(out / "customer_features.parquet", rules.segments)
+    segments = materialise(
+        "segments", customer_segments(customers, credit, rules.segments, centroids), schemas.SEGMENTS
+    )
+    lifecycle = materialise("lifecycle", lifecycle_stages(features, rules.lifecycle), schemas.LIFECYCLE)
+    results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
+    materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
+    with timer("database"):
+        write_back(database, month, rules.rules_version, out)
+
+
+class _Timer:
+    """Times each step into the report and tells the caller (the CLI's progress bar) when one starts."""
+
+    def __init__(self, report: RunReport, on_step: Step) -> None:
+        self.report = report
+        self.on_step = on_step
+
+    def __call__(self, name: str) -> _Timer:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.on_step(self.name)
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.step_seconds[self.name] = time.perf_counter() - self.started

@@ -1,0 +1,49 @@
+"""The monthly rules file: loaded, checked and versioned."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from telcocrm.credit.config import CreditRules
+from telcocrm.errors import InvalidInput
+from telcocrm.lifecycle.config import LifecycleRules
+from telcocrm.segments.config import SegmentRules
+
+DEFAULT_RULES_FILE = Path(__file__).with_name("monthly_rules.toml")
+
+
+class MonthlyRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    credit: CreditRules = CreditRules()
+    segments: SegmentRules = SegmentRules()
+    lifecycle: LifecycleRules = LifecycleRules()
+    digest: str = ""  # first 8 hex digits of the file's SHA-256
+
+    @property
+    def rules_version(self) -> str:
+        """What every stored result carries: the declared version and the digest of the exact file."""
+        return f"{self.version}#{self.digest}"
+
+
+def rules_file() -> Path:
+    return Path(os.environ.get("TELCOCRM_RULES_FILE") or DEFAULT_RULES_FILE)
+
+
+@cache
+def load_rules(path: Path | None = None) -> MonthlyRules:
+    """The rules of the file (default: TELCOCRM_RULES_FILE, else the packaged defaults)."""
+    path = path or rules_file()
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+        return MonthlyRules(**data, digest=hashlib.sha256(raw).hexdigest()[:8])
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise InvalidInput(f"rules file {path} is not valid: {exc}", field="rules") from exc

@@ -1,0 +1,1 @@
+"""Lifecycle: identification, growth, stable, warning and sunk stages of every subscriber (brief §8)."""

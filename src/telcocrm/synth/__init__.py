@@ -1,0 +1,1 @@
+"""The synthetic operator: customers and monthly billing extracts with a churn process, deterministic per seed."""

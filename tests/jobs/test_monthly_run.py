@@ -1,0 +1,167 @@
+"""The monthly run end to end, as an operator runs it: synthetic operator → import → ingest → run-month.
+
+One synthetic operator per module; the run of its last month on DuckDB, then again on Spark, which must give
+row-for-row the same results and replace the month rather than add to it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, func, select
+
+from telcocrm.analytics import schemas
+from telcocrm.models import CreditRatingHistory, LifecycleHistory, SegmentHistory
+from tests.conftest import empty_database
+
+SUBSCRIBERS = 1500
+MONTHS = 4
+END_MONTH = "2026-10"
+RESULT_FILES = {
+    "subscriber_features": ("subscriber_id",),
+    "customer_features": ("customer_code",),
+    "credit": ("customer_code",),
+    "segments": ("customer_code",),
+    "lifecycle": ("subscriber_id",),
+    "subscriber_results": ("subscriber_id",),
+}
+
+
+@dataclass
+class Operator:
+    env: dict[str, str]
+    data_dir: Path
+    synth_dir: Path
+    months: list[str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "telcocrm.cli", *args], env=self.env, capture_output=True, text=True, timeout=600
+        )
+
+    def results_dir(self, month: str) -> Path:
+        return self.data_dir / "analytics" / "results" / f"month={month}"
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def operator(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+    """A synthetic operator imported into an empty database, its months ingested."""
+    empty_database(engine)
+    root = tmp_path_factory.mktemp("operator")
+    env = os.environ | {
+        "TELCOCRM_DATABASE_URL": database_url,
+        "TELCOCRM_ENVIRONMENT": "test",
+        "TELCOCRM_DATA_DIR": str(root / "var"),
+    }
+    op = Operator(env=env, data_dir=root / "var", synth_dir=root / "synth", months=[])
+    ok(op.cli("synth", "--subscribers", str(SUBSCRIBERS), "--months", str(MONTHS), "--seed", "7",
+              "--end-month", END_MONTH, str(op.synth_dir)))  # fmt: skip
+    ok(op.cli("customers", "import", str(op.synth_dir / "customers.parquet")))
+    op.months = sorted(p.name for p in op.synth_dir.iterdir() if p.is_dir() and p.name[:2] == "20")
+    for month in op.months:
+        ok(op.cli("ingest", str(op.synth_dir / month), "--month", month))
+    yield op
+    empty_database(engine)
+
+
+def read_sorted(path: Path, keys: tuple[str, ...]) -> pa.Table:
+    return pq.read_table(path).sort_by([(k, "ascending") for k in keys])
+
+
+def test_a_month_runs_on_duckdb_with_every_subscriber_rated_segmented_and_staged(
+    operator: Operator, engine: Engine
+) -> None:
+    for month in operator.months:  # in order, so class I can count consecutive months of A
+        out = ok(operator.cli("run-month", month))
+    assert "credit_rating" in out and "lifecycle_stage" in out
+    results = pq.read_table(operator.results_dir(END_MONTH) / "subscriber_results.parquet")
+    assert [(f.name, f.type) for f in results.schema] == [(f.name, f.type) for f in schemas.SUBSCRIBER_RESULTS]
+    features = pq.read_table(operator.results_dir(END_MONTH) / "subscriber_features.parquet")
+    assert results.num_rows == features.num_rows > SUBSCRIBERS * 0.8
+    for column in ("credit_rating", "credit_class", "segment", "value_tier", "star_tier", "lifecycle_stage"):
+        assert results[column].null_count == 0, column
+    for rule in ("credit_rule", "class_rule", "segment_rule", "value_rule", "star_rule", "lifecycle_rule"):
+        assert results[rule].null_count == 0, f"every value names the rule that decided it: {rule}"
+    assert set(results["credit_rating"].to_pylist()) <= {"A", "B", "C"}
+    assert len(set(results["credit_rating"].to_pylist())) >= 2, "a realistic operator has more than one rating"
+    assert set(results["segment"].to_pylist()) == {"government_enterprise", "family", "personal"}
+    customers = pq.read_table(operator.results_dir(END_MONTH) / "credit.parquet").num_rows
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(func.count()).select_from(CreditRatingHistory).where(CreditRatingHistory.month == END_MONTH)
+        ).scalar_one()
+        staged = conn.execute(
+            select(func.count()).select_from(LifecycleHistory).where(LifecycleHistory.month == END_MONTH)
+        ).scalar_one()
+        months = conn.execute(select(func.count(func.distinct(SegmentHistory.month)))).scalar_one()
+    assert stored == customers
+    assert staged == pq.read_table(operator.results_dir(END_MONTH) / "lifecycle.parquet").num_rows
+    assert months == len(operator.months)
+
+
+@pytest.mark.spark
+def test_spark_gives_row_for_row_the_same_results_and_a_rerun_replaces_the_month(
+    operator: Operator, engine: Engine, tmp_path: Path
+) -> None:
+    duckdb_copy = tmp_path / "duckdb"
+    shutil.copytree(operator.results_dir(END_MONTH), duckdb_copy)
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one()
+    ok(operator.cli("run-month", END_MONTH, "--engine", "spark"))
+    for name, keys in RESULT_FILES.items():
+        on_duckdb = read_sorted(duckdb_copy / f"{name}.parquet", keys)
+        on_spark = read_sorted(operator.results_dir(END_MONTH) / f"{name}.parquet", keys)
+        assert on_spark.num_rows == on_duckdb.num_rows, name
+        for column in on_duckdb.column_names:
+            assert on_spark[column].equals(on_duckdb[column]), f"{name}.{column} differs between engines"
+    with engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one()
+    assert after == before, "running a month again replaces it"
+
+
+def test_a_run_that_dies_leaves_the_previous_results_as_they_were(operator: Operator, engine: Engine) -> None:
+    """The database is locked by someone else when the run comes to write: the run fails, nothing changes."""
+    kept = pq.read_table(operator.results_dir(END_MONTH) / "credit.parquet")
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one()
+    env = operator.env | {"PGOPTIONS": "-c lock_timeout=2000"}  # SQLite gives up after its busy timeout
+    with engine.connect() as locker:
+        if locker.dialect.name == "sqlite":
+            locker.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            locker.exec_driver_sql("BEGIN")
+            locker.exec_driver_sql("LOCK TABLE credit_rating_history IN ACCESS EXCLUSIVE MODE")
+        died = subprocess.run(
+            [sys.executable, "-m", "telcocrm.cli", "run-month", END_MONTH],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        locker.rollback()
+    assert died.returncode != 0, died.stdout
+    assert pq.read_table(operator.results_dir(END_MONTH) / "credit.parquet").equals(kept)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one() == stored
+    leftovers = list((operator.data_dir / "analytics" / ".staging").glob("results-*"))
+    assert not leftovers, "a failed run removes its staging folder"
+
+
+def test_a_month_never_ingested_is_refused_by_name(operator: Operator) -> None:
+    refused = operator.cli("run-month", "2031-01")
+    assert refused.returncode != 0
+    assert "2031-01" in refused.stdout + refused.stderr

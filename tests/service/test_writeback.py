@@ -1,0 +1,122 @@
+"""The write-back: a month's results land in the histories, a rerun replaces them, a broken file changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from telcocrm.errors import InvalidInput
+from telcocrm.jobs.writeback import write_back
+from telcocrm.models import CreditRatingHistory, LifecycleHistory, SegmentHistory
+from tests.assessment_factories import RULES, credit_row, lifecycle_row, results, segment_row
+
+
+def october(tmp_path: Path, rating: str = "A") -> Path:
+    return results(
+        tmp_path / f"october-{rating}",
+        [credit_row("000000000011", rating), credit_row("000000000022", "C")],
+        [segment_row("000000000011", "high"), segment_row("000000000022")],
+        [lifecycle_row("S1"), lifecycle_row("S2", "warning"), lifecycle_row("S3", "growth")],
+        {"S1": "000000000011", "S2": "000000000011", "S3": "000000000022"},
+    )
+
+
+def stored(engine: Engine, model: Any, *names: str) -> list[tuple[Any, ...]]:
+    columns = [getattr(model, name) for name in names]
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(select(*columns).order_by(*columns[:2]))]
+
+
+def test_a_month_lands_in_the_three_histories(clean_engine: Engine, tmp_path: Path) -> None:
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path))
+
+    assert stored(
+        clean_engine, CreditRatingHistory, "customer_code", "month", "credit_rating", "rental_eligible", "rules_version"
+    ) == [("000000000011", "2026-10", "A", True, RULES), ("000000000022", "2026-10", "C", False, RULES)]
+    assert stored(clean_engine, CreditRatingHistory, "customer_code", "overdraft_limit_fen", "credit_reason")[0] == (
+        "000000000011",
+        50_000,
+        "近6个月按时缴费 / paid on time for 6 months",
+    )
+    assert stored(clean_engine, SegmentHistory, "customer_code", "value_tier", "special_class", "sub_segment") == [
+        ("000000000011", "high", True, None),
+        ("000000000022", "mid", True, None),
+    ]
+    assert stored(clean_engine, LifecycleHistory, "subscriber_code", "customer_code", "lifecycle_stage") == [
+        ("S1", "000000000011", "stable"),
+        ("S2", "000000000011", "warning"),
+        ("S3", "000000000022", "growth"),
+    ]
+
+
+def test_rerun_replaces_the_month_and_leaves_other_months(clean_engine: Engine, tmp_path: Path) -> None:
+    write_back(clean_engine, "2026-09", RULES, october(tmp_path, "B"))
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    write_back(clean_engine, "2026-10", "2026-11-23#ffff0000", october(tmp_path, "A"))
+
+    ratings = stored(clean_engine, CreditRatingHistory, "customer_code", "month", "credit_rating", "rules_version")
+    assert ratings == [
+        ("000000000011", "2026-09", "B", RULES),
+        ("000000000011", "2026-10", "A", "2026-11-23#ffff0000"),
+        ("000000000022", "2026-09", "C", RULES),
+        ("000000000022", "2026-10", "C", "2026-11-23#ffff0000"),
+    ]
+    assert len(stored(clean_engine, LifecycleHistory, "subscriber_code", "month")) == 6
+    assert len(stored(clean_engine, SegmentHistory, "customer_code", "month")) == 4
+
+
+def test_missing_column_leaves_the_previous_rows(clean_engine: Engine, tmp_path: Path) -> None:
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    broken = october(tmp_path, "A")
+    table = pq.read_table(broken / "segments.parquet").drop_columns(["star_tier"])
+    pq.write_table(table, broken / "segments.parquet")
+
+    with pytest.raises(InvalidInput) as raised:
+        write_back(clean_engine, "2026-10", "other", broken)
+
+    assert raised.value.field == "star_tier"
+    assert {r[2] for r in stored(clean_engine, CreditRatingHistory, "customer_code", "month", "rules_version")} == {
+        RULES
+    }
+    assert len(stored(clean_engine, LifecycleHistory, "subscriber_code", "month")) == 3
+
+
+def test_failure_while_inserting_rolls_everything_back(clean_engine: Engine, tmp_path: Path) -> None:
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    duplicated = results(
+        tmp_path / "duplicated",
+        [credit_row("000000000011", "A")],
+        [segment_row("000000000011")],
+        [lifecycle_row("S1"), lifecycle_row("S1")],  # the same line twice: the key refuses it at the end
+        {"S1": "000000000011"},
+    )
+
+    with pytest.raises(IntegrityError):
+        write_back(clean_engine, "2026-10", "other", duplicated)
+
+    assert stored(clean_engine, CreditRatingHistory, "customer_code", "credit_rating") == [
+        ("000000000011", "B"),
+        ("000000000022", "C"),
+    ]
+    assert len(stored(clean_engine, LifecycleHistory, "subscriber_code", "month")) == 3
+
+
+def test_lifecycle_of_a_subscriber_without_features_is_refused(clean_engine: Engine, tmp_path: Path) -> None:
+    folder = results(tmp_path / "orphan", [], [], [lifecycle_row("S9")], {"S1": "000000000011"})
+
+    with pytest.raises(InvalidInput, match="S9"):
+        write_back(clean_engine, "2026-10", RULES, folder)
+
+
+def test_special_characters_in_reasons_survive(clean_engine: Engine, tmp_path: Path) -> None:
+    reason = "逾期\t30天\\欠费\n / 30 days late"
+    folder = results(tmp_path / "escapes", [credit_row("000000000011", "C", credit_reason=reason)], [], [], {})
+
+    write_back(clean_engine, "2026-10", RULES, folder)
+
+    assert stored(clean_engine, CreditRatingHistory, "customer_code", "credit_reason") == [("000000000011", reason)]
