@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from telcocrm.analytics import schemas
+from telcocrm.models.enums import OrganisationCategory
+
 # Brands (brief §2, seeds 000/001): the code written to the file, then its name.
 BRANDS: tuple[str, ...] = (
     "xinshikong",  # 新时空
@@ -34,15 +37,7 @@ ACC_INDIVIDUAL, ACC_FAMILY_PRIMARY, ACC_FAMILY_SECONDARY, ACC_GROUP_MASTER, ACC_
 SEGMENTS: tuple[str, ...] = ("personal", "family", "government_enterprise")
 SEG_PERSONAL, SEG_FAMILY, SEG_ORG = range(3)
 
-ORG_CATEGORIES: tuple[str, ...] = (
-    "government",
-    "party",
-    "military",
-    "public_institution",
-    "enterprise_high_end",
-    "enterprise",
-    "small_business",
-)
+ORG_CATEGORIES: tuple[str, ...] = tuple(OrganisationCategory)  # weights below follow this order
 ORG_CATEGORY_WEIGHTS = np.array([8, 3, 2, 15, 10, 30, 32], dtype=float)
 # Share of each category that is an industry customer (decides across regions); the rest are cluster customers.
 ORG_INDUSTRY_SHARE = np.array([0.7, 0.6, 0.9, 0.4, 0.6, 0.15, 0.0])
@@ -84,17 +79,7 @@ CHURN_REASONS: tuple[str, ...] = ("network_quality", "price", "handset", "billin
 CHURN_REASON_WEIGHTS = np.array([20, 35, 12, 12, 13, 8], dtype=float)
 REASON_NETWORK, REASON_PRICE, REASON_HANDSET, REASON_BILLING, REASON_AFTER_SALES, REASON_DUMPING = range(6)
 
-EVENT_KINDS: tuple[str, ...] = (
-    "suspend",
-    "resume",
-    "plan_change",
-    "contract_start",
-    "contract_end",
-    "handset_change",
-    "complaint",
-    "port_out_query",
-    "terminate",
-)
+EVENT_KINDS: tuple[str, ...] = schemas.EVENT_KINDS  # the order the indexes below name
 (
     EV_SUSPEND,
     EV_RESUME,

@@ -14,18 +14,7 @@ from telcocrm.synth import catalogue as cat
 from telcocrm.synth import identity as ident
 from telcocrm.synth.population import Population
 
-NEW_COLUMNS: tuple[str, ...] = (
-    "organisation_category",
-    "industry",
-    "decision_scope",
-    "strategic",
-    "home_business",
-    "occupation",
-    "income_band",
-    "brand",
-)
-# The import's columns (the new ones included once the import accepts them), then any it does not know yet.
-CUSTOMER_FILE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((*COLUMNS, *NEW_COLUMNS)))
+CUSTOMER_FILE_COLUMNS: tuple[str, ...] = COLUMNS  # exactly the import's columns (docs/data-contract.md)
 _CHANNEL_KINDS = ("ST", "PS", "AG", "HL", "WB", "CM", "AM")
 
 
