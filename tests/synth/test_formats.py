@@ -161,3 +161,17 @@ def test_command_help_and_a_small_run(tmp_path: Path) -> None:
     assert (tmp_path / "2025-12" / "bills.parquet").exists() and (tmp_path / "truth" / "churn.parquet").exists()
     refused = runner.invoke(app, ["synth", "--subscribers", "5", "--end-month", "2026-13", str(tmp_path)])
     assert refused.exit_code == 2
+
+
+def test_rows_drawn_twice_in_the_same_second_are_kept_once() -> None:
+    import numpy as np
+
+    from telcocrm.synth.months import _sorted
+
+    columns = {"line": np.array([2, 1, 2, 2]), "time": np.array([50, 9, 50, 50]), "amount": np.array([10, 5, 10, 20])}
+    kept = _sorted(columns, "line", "time")
+    assert [tuple(int(v[i]) for v in kept.values()) for i in range(len(kept["line"]))] == [
+        (1, 9, 5),
+        (2, 50, 10),
+        (2, 50, 20),  # same second, another amount: a second top-up, kept
+    ]

@@ -373,5 +373,18 @@ def _concat(parts: list[Columns]) -> Columns:
 
 
 def _sorted(columns: Columns, first: str, second: str) -> Columns:
-    order = np.lexsort((columns[second], columns[first]))
-    return {name: values[order] for name, values in columns.items()}
+    """Rows ordered by the two columns (then the rest), each distinct row once.
+
+    Random seconds can collide: a line drawing two equal top-ups (or events) in the same second would be the
+    same row twice, which ingest rightly refuses as a duplicate.
+    """
+    rest = [name for name in columns if name not in (first, second)]
+    order = np.lexsort([columns[name] for name in reversed(rest)] + [columns[second], columns[first]])
+    ordered = {name: values[order] for name, values in columns.items()}
+    fresh = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        same = np.ones(len(order) - 1, dtype=bool)
+        for values in ordered.values():
+            same &= values[1:] == values[:-1]
+        fresh[1:] = ~same
+    return {name: values[fresh] for name, values in ordered.items()}
