@@ -80,6 +80,8 @@ def print_summary(console: Console, report: RunReport) -> None:
         f"{report.subscribers:,} subscribers, {report.customers:,} customers in {report.seconds:.1f} s "
         f"({rate:,.0f} subscribers/s)"
     )
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.step_seconds.items())
+    console.print(f"steps: {steps}")
     summary = report.summary or RunSummary()
     for title, counts in summary.counts.items():
         table = Table(title=title)
