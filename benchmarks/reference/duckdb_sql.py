@@ -18,18 +18,10 @@ from benchmarks.reference.duckdb_sql_credit import credit_sql, customer_features
 from benchmarks.reference.inputs import TABLES, MonthFiles, read_outputs
 
 from telcocrm.analytics import schemas
+from telcocrm.analytics.backends import DUCKDB_TYPES
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.jobs.rules import MonthlyRules, load_rules
 from telcocrm.lifecycle.config import LifecycleRules, Node
-
-_SQL_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.int64(): "BIGINT",
-    pa.int32(): "INTEGER",
-    pa.bool_(): "BOOLEAN",
-    pa.date32(): "DATE",
-    pa.timestamp("us"): "TIMESTAMP",
-}
 
 
 def lit(value: object) -> str:
@@ -101,7 +93,7 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, files: MonthFiles) -> None:
 
 def _copy(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, out: Path) -> Path:
     path = out / f"{name}.parquet"
-    casts = ", ".join(f'CAST("{f.name}" AS {_SQL_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+    casts = ", ".join(f'CAST("{f.name}" AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
     con.execute(f"COPY (SELECT {casts} FROM {name}) TO {lit(str(path))} (FORMAT parquet, COMPRESSION zstd)")
     return path
 

@@ -108,7 +108,7 @@ def write_parquet(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> in
 
 
 # DuckDB's own names of the Arrow types the schemas use.
-_DUCKDB_TYPES = {
+DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
     pa.int64(): "BIGINT",
     pa.int32(): "INTEGER",
@@ -125,7 +125,7 @@ def _write_duckdb(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> in
     Ibis types `sum` of int64 as int64 and so drops the cast, but DuckDB sums into HUGEINT, which its Parquet
     writer stores as DOUBLE: the casts must be in the SQL itself.
     """
-    casts = ", ".join(f'CAST("{f.name}" AS {_DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+    casts = ", ".join(f'CAST("{f.name}" AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
     target = str(path).replace("'", "''")
     con.raw_sql(f"COPY (SELECT {casts} FROM ({con.compile(expr)})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
     return int(pq.ParquetFile(path).metadata.num_rows)

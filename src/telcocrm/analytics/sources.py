@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 from telcocrm.analytics import schemas
 from telcocrm.analytics.backends import read_parquet
 from telcocrm.analytics.store import AnalyticsStore
-from telcocrm.kit.months import month_end, month_start, window
+from telcocrm.kit.months import add_months, month_end, month_start, window
 
 # The longest look-back of any rule: integrity records over 12 months (brief §3).
 LOOKBACK_MONTHS = 12
@@ -41,7 +41,7 @@ def load_month_inputs(con: Any, store: AnalyticsStore, month: str, base: Path) -
         name: read_parquet(con, [store.extract_path(m, name) for m in months], schema)
         for name, schema in schemas.EXTRACTS.items()
     }
-    previous = store.result_path(window(month, 2)[0], "credit")
+    previous = store.result_path(add_months(month, -1), "credit")
     return MonthInputs(
         month=month,
         first_day=month_start(month),

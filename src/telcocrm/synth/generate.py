@@ -15,7 +15,7 @@ from telcocrm.synth import catalogue as cat
 from telcocrm.synth.fates import SIGNALS, Fates, add_successors, draw_fates
 from telcocrm.synth.identity import customer_codes, text
 from telcocrm.synth.months import Columns, simulate_month, start_state
-from telcocrm.synth.output import Sink, dates, local_times, money
+from telcocrm.synth.output import USAGE_COUNTS, Sink, dates, local_times, money
 from telcocrm.synth.population import Population, Window, build_population
 from telcocrm.synth.profile import Keys, customers_table, subscriber_ids
 
@@ -112,19 +112,8 @@ def _extract(name: str, columns: Columns, month: str, pop: Population, sub_ids: 
         )
     if name == "usage":
         counts = ("voice", "offnet", "data", "allowance", "sms", "forwarded", "forwarded_offnet", "called", "roaming")
-        names = (
-            "voice_minutes",
-            "offnet_voice_minutes",
-            "data_mb",
-            "data_allowance_mb",
-            "sms_count",
-            "forwarded_calls",
-            "forwarded_offnet_calls",
-            "distinct_called_numbers",
-            "roaming_days",
-        )
         data: dict[str, pa.Array] = {"subscriber_id": subscriber, "month": pa.array([month] * count, pa.string())}
-        data.update({out: pa.array(columns[key], pa.int64()) for key, out in zip(counts, names, strict=True)})
+        data.update({out: pa.array(columns[key], pa.int64()) for key, out in zip(counts, USAGE_COUNTS, strict=True)})
         data["plan_fee"] = money(columns["plan_fee"])
         return pa.table(data)
     if name == "events":

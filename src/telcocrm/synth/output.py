@@ -23,6 +23,19 @@ LOCAL_TIME = pa.timestamp("us", tz=TIME_ZONE)
 _SHIFT_US = 8 * 3600 * 1_000_000
 FORMATS = ("parquet", "csv")
 
+# The usage extract's counts, in file order.
+USAGE_COUNTS: tuple[str, ...] = (
+    "voice_minutes",
+    "offnet_voice_minutes",
+    "data_mb",
+    "data_allowance_mb",
+    "sms_count",
+    "forwarded_calls",
+    "forwarded_offnet_calls",
+    "distinct_called_numbers",
+    "roaming_days",
+)
+
 EXTRACT_FORMATS: dict[str, pa.Schema] = {
     "bills": pa.schema(
         [
@@ -39,20 +52,7 @@ EXTRACT_FORMATS: dict[str, pa.Schema] = {
         [
             ("subscriber_id", pa.string()),
             ("month", pa.string()),
-            *[
-                (name, pa.int64())
-                for name in (
-                    "voice_minutes",
-                    "offnet_voice_minutes",
-                    "data_mb",
-                    "data_allowance_mb",
-                    "sms_count",
-                    "forwarded_calls",
-                    "forwarded_offnet_calls",
-                    "distinct_called_numbers",
-                    "roaming_days",
-                )
-            ],
+            *[(name, pa.int64()) for name in USAGE_COUNTS],
             ("plan_fee", MONEY),
         ]
     ),
