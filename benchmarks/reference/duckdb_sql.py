@@ -125,21 +125,14 @@ def subscriber_features_sql(f: MonthFiles) -> str:
             CASE WHEN due AND NOT settled THEN billed_fen - paid ELSE 0 END AS outstanding
         FROM bill_state
     ),
-    billed_month AS (
-        SELECT subscriber_id, month, sum(billed_fen) AS billed FROM staged_bill GROUP BY ALL
-    ),
-    arpu AS (
+    payment AS (  -- one bill per line and month (ingest refuses a second): one pass over the bills
         SELECT subscriber_id,
-            sum(billed) FILTER (month = {m}) AS billed_now,
-            sum(billed) FILTER (month = {lit(f.last_month)}) AS last_month_billed,
-            fdiv(sum(billed) FILTER (month = {m}), count(*) FILTER (month = {m})) AS arpu_1m,
-            fdiv(sum(billed) FILTER (month IN {three}), count(*) FILTER (month IN {three})) AS arpu_3m,
-            fdiv(sum(billed) FILTER (month IN {six}), count(*) FILTER (month IN {six})) AS arpu_6m,
-            fdiv(sum(billed) FILTER (month IN {prev3}), count(*) FILTER (month IN {prev3})) AS arpu_prev_3m
-        FROM billed_month GROUP BY subscriber_id
-    ),
-    payment AS (
-        SELECT subscriber_id,
+            sum(billed_fen) FILTER (month = {m}) AS billed_now,
+            sum(billed_fen) FILTER (month = {lit(f.last_month)}) AS last_month_billed,
+            fdiv(sum(billed_fen) FILTER (month = {m}), count(*) FILTER (month = {m})) AS arpu_1m,
+            fdiv(sum(billed_fen) FILTER (month IN {three}), count(*) FILTER (month IN {three})) AS arpu_3m,
+            fdiv(sum(billed_fen) FILTER (month IN {six}), count(*) FILTER (month IN {six})) AS arpu_6m,
+            fdiv(sum(billed_fen) FILTER (month IN {prev3}), count(*) FILTER (month IN {prev3})) AS arpu_prev_3m,
             count(*) FILTER (in_6m) AS bills_6m,
             count(*) FILTER (in_6m AND days_late > 0) AS late_bills_6m,
             max(days_late) FILTER (in_6m) AS max_days_late_6m,
@@ -147,15 +140,6 @@ def subscriber_features_sql(f: MonthFiles) -> str:
             sum(outstanding) AS arrears_fen,
             {last} - min(due_date) FILTER (due AND NOT settled) AS arrears_age_days
         FROM staged_bill GROUP BY subscriber_id
-    ),
-    usage_month AS (  -- several rows of a line and month: flows add up, plan-like values keep the largest
-        SELECT subscriber_id, month,
-            sum(voice_minutes) AS voice_minutes, sum(offnet_voice_minutes) AS offnet_voice_minutes,
-            sum(data_mb) AS data_mb, sum(sms_count) AS sms_count, sum(forwarded_calls) AS forwarded_calls,
-            sum(forwarded_offnet_calls) AS forwarded_offnet_calls, sum(roaming_days) AS roaming_days,
-            max(data_allowance_mb) AS data_allowance_mb, max(plan_fee_fen) AS plan_fee_fen,
-            max(distinct_called_numbers) AS distinct_called_numbers
-        FROM usage WHERE month <= {m} GROUP BY ALL
     ),
     use AS (
         SELECT subscriber_id,
@@ -172,7 +156,7 @@ def subscriber_features_sql(f: MonthFiles) -> str:
             CASE WHEN count(*) FILTER (month IN {prev3}) > 0
                  THEN fdiv(sum(distinct_called_numbers) FILTER (month IN {prev3}),
                            count(*) FILTER (month IN {prev3})) END AS called_before_avg
-        FROM usage_month GROUP BY subscriber_id
+        FROM usage WHERE month <= {m} GROUP BY subscriber_id  -- one usage row per line and month
     ),
     event AS (
         SELECT * FROM events WHERE event_date <= {last}
@@ -217,9 +201,9 @@ def subscriber_features_sql(f: MonthFiles) -> str:
     joined AS (
         SELECT l.subscriber_id, l.customer_code, l.product, l.brand, l.payment_method, l.account_type,
             l.activated_date, l.terminated_date, l.contract_end_date, l.subscriber_status AS base_status,
-            coalesce(a.billed_now, 0) AS billed_fen, a.last_month_billed,
-            coalesce(a.arpu_1m, 0) AS arpu_1m_fen, coalesce(a.arpu_3m, 0) AS arpu_3m_fen,
-            coalesce(a.arpu_6m, 0) AS arpu_6m_fen, coalesce(a.arpu_prev_3m, 0) AS arpu_prev_3m_fen,
+            coalesce(p.billed_now, 0) AS billed_fen, p.last_month_billed,
+            coalesce(p.arpu_1m, 0) AS arpu_1m_fen, coalesce(p.arpu_3m, 0) AS arpu_3m_fen,
+            coalesce(p.arpu_6m, 0) AS arpu_6m_fen, coalesce(p.arpu_prev_3m, 0) AS arpu_prev_3m_fen,
             coalesce(p.bills_6m, 0) AS bills_6m, coalesce(p.late_bills_6m, 0) AS late_bills_6m,
             coalesce(p.max_days_late_6m, 0) AS max_days_late_6m, coalesce(p.unpaid_bills, 0) AS unpaid_bills,
             coalesce(p.arrears_fen, 0) AS arrears_fen, coalesce(p.arrears_age_days, 0) AS arrears_age_days,
@@ -240,7 +224,7 @@ def subscriber_features_sql(f: MonthFiles) -> str:
             coalesce(e.port_out_queries_3m, 0) AS port_out_queries_3m,
             e.last_suspend, e.last_resume, e.last_handset_change
         FROM line l
-        LEFT JOIN arpu a USING (subscriber_id) LEFT JOIN payment p USING (subscriber_id)
+        LEFT JOIN payment p USING (subscriber_id)
         LEFT JOIN use u USING (subscriber_id) LEFT JOIN event_counts e USING (subscriber_id)
         LEFT JOIN deposit d USING (subscriber_id) LEFT JOIN suspended s USING (subscriber_id)
     )

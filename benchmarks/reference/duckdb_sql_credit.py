@@ -71,7 +71,9 @@ def customer_features_sql(f: MonthFiles, rules: CreditRules) -> str:
     group_size AS (  -- lines on the customer's group master accounts or their sub-accounts, whoever holds them
         SELECT g.customer_code, count(DISTINCT m.subscriber_id) AS group_size
         FROM (SELECT DISTINCT customer_code, account_code FROM staying WHERE account_type = 'group_master') g
-        JOIN staying m ON m.account_code = g.account_code OR m.parent_account_code = g.account_code
+        JOIN (SELECT subscriber_id, account_code AS master FROM staying   -- on the master account itself
+              UNION ALL SELECT subscriber_id, parent_account_code FROM staying) m  -- or on one of its sub-accounts
+          ON m.master = g.account_code
         GROUP BY g.customer_code
     ),
     records AS (

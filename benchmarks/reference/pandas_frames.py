@@ -147,22 +147,21 @@ def staged_bills(f: MonthFrames) -> pd.DataFrame:
 
 
 def _bill_features(f: MonthFiles, b: pd.DataFrame) -> pd.DataFrame:
-    monthly = b.groupby(["subscriber_id", "month"], as_index=False).billed_fen.sum(min_count=1)
-
+    # One bill per line and month (ingest refuses a second): a month's bill is its billed amount.
     def over(months: list[str]) -> pd.Series:
-        inside = monthly[monthly.month.isin(months)].groupby("subscriber_id").billed_fen
+        inside = b[b.month.isin(months)].groupby("subscriber_id").billed_fen
         return inside.sum(min_count=1) // inside.size()
 
     out = pd.DataFrame(
         {
-            "billed_fen": monthly[monthly.month == f.month].groupby("subscriber_id").billed_fen.sum(min_count=1),
+            "billed_fen": b[b.month == f.month].groupby("subscriber_id").billed_fen.sum(min_count=1),
             "last_month_billed": over([f.last_month]),
             "arpu_1m_fen": over(f.months(1)),
             "arpu_3m_fen": over(f.months(3)),
             "arpu_6m_fen": over(f.months(6)),
             "arpu_prev_3m_fen": over(f.months(3, ending=f.last_month)),
         },
-        index=pd.Index(monthly.subscriber_id.unique(), name="subscriber_id"),
+        index=pd.Index(b.subscriber_id.unique(), name="subscriber_id"),
     )
     recent = b[b.in_6m]
     out["bills_6m"] = recent.groupby("subscriber_id").size()
@@ -176,13 +175,9 @@ def _bill_features(f: MonthFiles, b: pd.DataFrame) -> pd.DataFrame:
 
 
 def _usage_features(f: MonthFiles, usage: pd.DataFrame) -> pd.DataFrame:
-    usage = usage[mask(usage.month <= f.month)]
-    monthly = usage.groupby(["subscriber_id", "month"], as_index=False).agg(
-        **{c: (c, "sum") for c in USAGE_SUMS},
-        **{c: (c, "max") for c in USAGE_MAXIMA},
-    )
-    out = monthly[monthly.month == f.month].set_index("subscriber_id")[USAGE_SUMS + USAGE_MAXIMA]
-    before = monthly[monthly.month.isin(f.months(3, ending=f.last_month))].groupby("subscriber_id")
+    usage = usage[mask(usage.month <= f.month)]  # one row per line and month
+    out = usage[usage.month == f.month].set_index("subscriber_id")[USAGE_SUMS + USAGE_MAXIMA]
+    before = usage[usage.month.isin(f.months(3, ending=f.last_month))].groupby("subscriber_id")
     called = before.distinct_called_numbers.sum(min_count=1) // before.size()
     return out.join(called.rename("called_before_avg"), how="outer")
 

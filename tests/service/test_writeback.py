@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from telcocrm.customers.records import published
 from telcocrm.errors import InvalidInput
-from telcocrm.jobs.writeback import write_back
+from telcocrm.jobs.writeback import new_run_id, write_back
 from telcocrm.models import CreditRatingHistory, LifecycleHistory, SegmentHistory
 from tests.assessment_factories import RULES, credit_row, lifecycle_row, results, segment_row
 
@@ -27,9 +30,17 @@ def october(tmp_path: Path, rating: str = "A") -> Path:
 
 
 def stored(engine: Engine, model: Any, *names: str) -> list[tuple[Any, ...]]:
+    """The rows readers see: those of the run each month shows."""
     columns = [getattr(model, name) for name in names]
+    shown = select(*columns).where(published(model.__table__)).order_by(*columns[:2])
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(select(*columns).order_by(*columns[:2]))]
+        return [tuple(row) for row in conn.execute(shown)]
+
+
+def all_rows(engine: Engine, model: Any) -> int:
+    """Every row of the table, published or not."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
 
 
 def test_a_month_lands_in_the_three_histories(clean_engine: Engine, tmp_path: Path) -> None:
@@ -68,6 +79,7 @@ def test_rerun_replaces_the_month_and_leaves_other_months(clean_engine: Engine, 
     ]
     assert len(stored(clean_engine, LifecycleHistory, "subscriber_code", "month")) == 6
     assert len(stored(clean_engine, SegmentHistory, "customer_code", "month")) == 4
+    assert all_rows(clean_engine, LifecycleHistory) == 6  # the replaced run's rows are gone, not just hidden
 
 
 def test_missing_column_leaves_the_previous_rows(clean_engine: Engine, tmp_path: Path) -> None:
@@ -104,6 +116,47 @@ def test_failure_while_inserting_rolls_everything_back(clean_engine: Engine, tmp
         ("000000000022", "C"),
     ]
     assert len(stored(clean_engine, LifecycleHistory, "subscriber_code", "month")) == 3
+    assert all_rows(clean_engine, LifecycleHistory) == 3
+
+
+def test_rows_of_a_killed_run_stay_hidden_and_go_at_the_next_run(clean_engine: Engine, tmp_path: Path) -> None:
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    killed = {"customer_code": "000000000011", "month": "2026-10", "run_id": new_run_id(), "rules_version": "x"}
+    row = credit_row("000000000011", "A") | killed | {"recorded_at": datetime.now(UTC)}
+    with clean_engine.begin() as conn:  # what a run killed halfway through its load leaves behind
+        conn.execute(insert(CreditRatingHistory), [row])
+
+    assert stored(clean_engine, CreditRatingHistory, "customer_code", "credit_rating") == [
+        ("000000000011", "B"),
+        ("000000000022", "C"),
+    ]
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    assert all_rows(clean_engine, CreditRatingHistory) == 2
+
+
+def test_sqlite_lets_others_write_while_a_month_loads(clean_engine: Engine, tmp_path: Path) -> None:
+    if clean_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writes each history partition apart: other tables never wait for the load")
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    seen: list[list[tuple[Any, ...]]] = []
+
+    def meanwhile() -> None:
+        # Another process's writer (the web logging a sign-in) takes the write lock at once, and every reader
+        # sees one whole run of the month: the old one until the new one is published.
+        other = sqlite3.connect(clean_engine.url.database or "", timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        seen.append(stored(clean_engine, CreditRatingHistory, "customer_code", "credit_rating"))
+
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "A"), between_transactions=meanwhile)
+
+    old, new = [("000000000011", "B"), ("000000000022", "C")], [("000000000011", "A"), ("000000000022", "C")]
+    assert len(seen) >= 4  # leftovers check, three histories, publishing, clean-up
+    assert all(view in (old, new) for view in seen)
+    assert seen[0] == old and seen[-1] == new
 
 
 def test_lifecycle_of_a_subscriber_without_features_is_refused(clean_engine: Engine, tmp_path: Path) -> None:

@@ -42,11 +42,15 @@ def connect(engine: Engine, *, threads: int | None = None, memory_limit: str | N
 
 
 def _duckdb(threads: int | None, memory_limit: str | None) -> Any:
-    config: dict[str, Any] = {}
+    from telcocrm.config import get_settings
+
+    settings = get_settings()
+    config: dict[str, Any] = {
+        "memory_limit": memory_limit or settings.batch_memory_limit,
+        "temp_directory": str(settings.data_dir / "analytics" / ".spill"),
+    }
     if threads:
         config["threads"] = threads
-    if memory_limit:
-        config["memory_limit"] = memory_limit
     con = ibis.duckdb.connect(**config)
     con.raw_sql("SET TimeZone = 'UTC'")  # times are stored local without a zone: never shift them
     return con

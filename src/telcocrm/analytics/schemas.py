@@ -289,3 +289,56 @@ SUBSCRIBER_RESULTS = pa.schema(
         *[(f.name, f.type) for f in LIFECYCLE if f.name != "subscriber_id"],
     ]
 )
+
+# --- Loyalty points (issue 4; rules: [loyalty], docs/rules.md ## Loyalty points) --------------------------------------
+# Points are whole numbers. Customer groups: telcocrm.loyalty.config.CUSTOMER_GROUPS.
+
+# The customers' points accounts as the points ledger holds them (one row per customer with an account; an empty
+# table when none): the two publication reasons the billing data cannot know.
+POINTS_MEMBERS = pa.schema(
+    [
+        ("customer_code", pa.string()),
+        ("opted_in", pa.bool_()),  # asked for points (积分定制)
+        ("points_sensitive", pa.bool_()),  # marked points-sensitive
+    ]
+)
+# One row per subscriber of the subscriber features: what the line paid this month and the points it brings. The
+# customer's award is computed on the customer's total (one floor), so these rows are for analysis.
+SUBSCRIBER_POINTS = pa.schema(
+    [
+        ("month", MONTH),
+        ("subscriber_id", pa.string()),
+        ("customer_code", pa.string()),
+        ("customer_group", pa.string()),
+        ("paid_fen", FEN),  # billed and paid: payments dated in the month, each up to its bill's amount
+        ("consumption_points", pa.int64()),  # whole CNY of paid_fen × the group's points per CNY
+        ("tenure_years", pa.int64()),  # whole years of the customer's tenure
+        ("tenure_multiplier_pct", pa.int64()),
+        ("tenure_points", pa.int64()),  # consumption_points × (multiplier − 100) %, rounded down
+        ("points", pa.int64()),  # consumption + tenure
+    ]
+)
+# One row per (customer_code, rule, source) with points > 0: the month's earn awards; only published rows are
+# posted to the points ledger (idempotency key: customer_code, month, rule, source).
+POINTS_AWARDS = pa.schema(
+    [
+        ("month", MONTH),
+        ("customer_code", pa.string()),
+        ("rule", pa.string()),  # points.consumption | points.tenure | points.credit | points.bonus.<name>
+        ("source", pa.string()),  # billing | credit | campaign:<code>
+        ("points", pa.int64()),  # > 0
+        ("published", pa.bool_()),  # 积分获得: shown to and spendable by the customer, reward cost accrued
+        ("reason", pa.string()),  # Chinese / English, with the figures
+    ]
+)
+# The reward cost of the month's published points per segment and value tier (the base has no branch yet).
+POINTS_LIABILITY = pa.schema(
+    [
+        ("month", MONTH),
+        ("segment", pa.string()),
+        ("value_tier", pa.string()),
+        ("customers", pa.int64()),  # customers with published points
+        ("points", pa.int64()),  # published points
+        ("liability_fen", FEN),  # points × reward unit cost
+    ]
+)

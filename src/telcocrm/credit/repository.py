@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, String, bindparam, select
 from sqlalchemy.orm import Session
 
-from telcocrm.customers.records import CreditRecord, columns, take
+from telcocrm.customers.records import CreditRecord, columns, published, take
 from telcocrm.models import CreditRatingHistory
 
 
@@ -17,7 +17,7 @@ def _history_query() -> Select[Any]:
     history = CreditRatingHistory.__table__
     return (
         select(*columns(CreditRecord))
-        .where(history.c.customer_code == bindparam("code", type_=String))
+        .where(history.c.customer_code == bindparam("code", type_=String), published(history))
         .order_by(history.c.month.desc())
         .limit(bindparam("months", type_=Integer))
     )

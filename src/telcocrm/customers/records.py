@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import ColumnElement, FromClause, Row, and_, func, select
 
 from telcocrm.models import (
+    AssessmentRun,
     BillingAccount,
     Certificate,
     CreditRatingHistory,
@@ -229,12 +230,18 @@ def take_optional(record: type[R], row: Row[Any], start: int) -> R | None:
     return None if row[start] is None else take(record, row, start)
 
 
+def published(table: FromClause) -> ColumnElement[bool]:
+    """Rows of the run each month shows (assessment_run); any other run's rows are a load in progress or replaced."""
+    run = AssessmentRun.__table__
+    return table.c.run_id.in_(select(run.c.run_id))
+
+
 def latest_month(table: FromClause, key: str, owner: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Join condition: `owner`'s row of a monthly history in its newest month (two lookups of the (key, month) key).
+    """Join condition: `owner`'s published row of a monthly history in its newest month (two lookups of the key).
 
     A correlated max rather than a window or a lateral join: the same SQL on SQLite and PostgreSQL, and the
     statement stays one statement, so the reads that show it keep their statement budgets.
     """
     newest = table.alias(f"newest_{table.name}")  # type: ignore[attr-defined]
-    month = select(func.max(newest.c.month)).where(newest.c[key] == owner).scalar_subquery()
-    return and_(table.c[key] == owner, table.c.month == month)
+    month = select(func.max(newest.c.month)).where(newest.c[key] == owner, published(newest)).scalar_subquery()
+    return and_(table.c[key] == owner, table.c.month == month, published(table))

@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 from telcocrm.imports.arrowbytes import contains_any, value_bytes
 
 INSERT_BATCH_ROWS = 16_384  # rows per executemany outside PostgreSQL
+SQLITE_CACHE_SIZE = -262_144  # 256 MiB (negative: KiB)
 QUEUE_DEPTH = 3  # jobs waiting for the background writer: enough to keep the database busy, bounding memory
 RESERVE_LOCK_TIMEOUT = "60s"
 REBUILD_MEMORY = "256MB"  # maintenance_work_mem and work_mem while keys are rebuilt: sorts and joins in memory
@@ -174,15 +175,24 @@ def _sqlite_load(conn: Connection, tables: list[str], *, empty: bool) -> Iterato
         # The write lock now, not at the first insert: the ids after the highest stay ours, and the pragma and
         # index changes below belong to this transaction (Python's sqlite3 would run them outside one).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-    # Indexes of million-row tables do not fit SQLite's default 2 MiB cache: every insert would read pages back.
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
+    with larger_sqlite_cache(conn), _sqlite_indexes_built_at_end(conn, tables) if empty else nullcontext():
+        yield
+
+
+@contextmanager
+def larger_sqlite_cache(conn: Connection) -> Iterator[None]:
+    """SQLite's page cache at 256 MiB for the block, then back to what it was.
+
+    Indexes of million-row tables do not fit SQLite's default 2 MiB cache: every insert would read pages back.
+    Shrinking the cache empties it, so a load in many transactions keeps one block around all of them.
+    """
+    previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_CACHE_SIZE}")
     try:
-        with _sqlite_indexes_built_at_end(conn, tables) if empty else nullcontext():
-            yield
+        yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from telcocrm.analytics import schemas
 from telcocrm.config import get_settings
+from telcocrm.customers.records import published
 from telcocrm.kit.months import month_of
 from telcocrm.models import BillingAccount, Certificate, CreditRatingHistory, Customer, CustomerProfile, Subscriber
 from telcocrm.models.enums import CertificateType, CustomerStatus
@@ -135,6 +136,7 @@ def _returning_ratings(as_of: date) -> sa.Subquery:
             former.c.active == sa.false(),
             former_customer.c.status == CustomerStatus.CANCELLED,
             history.c.month <= month_of(as_of),
+            published(history),
         )
         .subquery("ranked")
     )

@@ -113,12 +113,20 @@ def _run_steps(
     customers = materialise(
         "customer_features", customer_features(inputs, features, rules=rules.credit), schemas.CUSTOMER_FEATURES
     )
-    credit = materialise("credit", credit_ratings(inputs, customers, rules.credit), schemas.CREDIT)
+    # The results the write-back stores are written in the order of the histories' keys: SQLite then inserts
+    # into its indexes page after page instead of all over them (measured: several times faster on a million).
+    credit = materialise(
+        "credit", credit_ratings(inputs, customers, rules.credit).order_by("customer_code"), schemas.CREDIT
+    )
     centroids = fit_behaviour_clusters(out / "customer_features.parquet", rules.segments)
     segments = materialise(
-        "segments", customer_segments(customers, credit, rules.segments, centroids), schemas.SEGMENTS
+        "segments",
+        customer_segments(customers, credit, rules.segments, centroids).order_by("customer_code"),
+        schemas.SEGMENTS,
     )
-    lifecycle = materialise("lifecycle", lifecycle_stages(features, rules.lifecycle), schemas.LIFECYCLE)
+    lifecycle = materialise(
+        "lifecycle", lifecycle_stages(features, rules.lifecycle).order_by("subscriber_id"), schemas.LIFECYCLE
+    )
     results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
     materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
     with timer("database"):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from telcocrm.credit.config import CreditRules
 from telcocrm.errors import InvalidInput
 from telcocrm.lifecycle.config import LifecycleRules
+from telcocrm.loyalty.config import LoyaltyRules
 from telcocrm.segments.config import SegmentRules
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("monthly_rules.toml")
@@ -25,6 +26,7 @@ class MonthlyRules(BaseModel):
     credit: CreditRules = CreditRules()
     segments: SegmentRules = SegmentRules()
     lifecycle: LifecycleRules = LifecycleRules()
+    loyalty: LoyaltyRules = LoyaltyRules()
     digest: str = ""  # first 8 hex digits of the file's SHA-256
 
     @property

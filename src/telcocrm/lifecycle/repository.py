@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, String, bindparam, select
 from sqlalchemy.orm import Session
 
-from telcocrm.customers.records import LifecycleRecord, columns, take
+from telcocrm.customers.records import LifecycleRecord, columns, published, take
 from telcocrm.models import LifecycleHistory
 
 
@@ -18,14 +18,14 @@ def _history_query() -> Select[Any]:
     code = bindparam("code", type_=String)
     newest_months = (
         select(history.c.month)
-        .where(history.c.customer_code == code)
+        .where(history.c.customer_code == code, published(history))
         .distinct()
         .order_by(history.c.month.desc())
         .limit(bindparam("months", type_=Integer))
     )
     return (
         select(*columns(LifecycleRecord))
-        .where(history.c.customer_code == code, history.c.month.in_(newest_months))
+        .where(history.c.customer_code == code, history.c.month.in_(newest_months), published(history))
         .order_by(history.c.month.desc(), history.c.subscriber_code)
     )
 

@@ -1,6 +1,7 @@
 """Tables, one module per aggregate. Importing this package registers every table on the metadata."""
 
 from telcocrm.models.account import BillingAccount
+from telcocrm.models.assessment_run import AssessmentRun
 from telcocrm.models.credit import CreditRatingHistory
 from telcocrm.models.customer import (
     Certificate,
@@ -11,11 +12,13 @@ from telcocrm.models.customer import (
     CustomerRelation,
 )
 from telcocrm.models.lifecycle import LifecycleHistory
+from telcocrm.models.loyalty import PointsAccount, PointsEntry
 from telcocrm.models.segment import SegmentHistory
 from telcocrm.models.staff import AuditRecord, StaffUser
 from telcocrm.models.subscriber import Subscriber
 
 __all__ = [
+    "AssessmentRun",
     "AuditRecord",
     "BillingAccount",
     "Certificate",
@@ -26,6 +29,8 @@ __all__ = [
     "CustomerProfile",
     "CustomerRelation",
     "LifecycleHistory",
+    "PointsAccount",
+    "PointsEntry",
     "SegmentHistory",
     "StaffUser",
     "Subscriber",

@@ -22,6 +22,7 @@ class CreditRatingHistory(Base):
 
     customer_code: Mapped[str] = mapped_column(String(16), nullable=False)
     month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
+    run_id: Mapped[int] = mapped_column(BigInteger, nullable=False)  # shown while assessment_run names it
     credit_rating: Mapped[str] = mapped_column(String(1), nullable=False)  # A | B | C
     credit_rule: Mapped[str] = mapped_column(String(120), nullable=False)
     credit_reason: Mapped[str] = mapped_column(Text, nullable=False)
@@ -38,9 +39,9 @@ class CreditRatingHistory(Base):
 
     __table_args__ = (
         # The key is also the index of "the history of one customer", newest month first.
-        PrimaryKeyConstraint("customer_code", "month"),
-        # SQLite: replacing a month deletes its rows (on PostgreSQL a month is a partition, swapped whole).
-        Index("ix_credit_rating_history_month", "month").ddl_if(dialect="sqlite"),
+        PrimaryKeyConstraint("customer_code", "month", "run_id"),
+        # SQLite: the write-back deletes a month’s rows of other runs (on PostgreSQL a month is a partition).
+        Index("ix_credit_rating_history_month", "month", "run_id").ddl_if(dialect="sqlite"),
         # PostgreSQL: one partition per month, so the write-back swaps a month in whole (jobs/writeback.py).
         {"postgresql_partition_by": "LIST (month)"},
     )

@@ -129,3 +129,20 @@ class StaffRole(StrEnum):
     PHONE_MANAGER = "phone_manager"
     ACCOUNT_MANAGER = "account_manager"
     STORE_CLERK = "store_clerk"
+
+
+class PointsAccountStatus(StrEnum):
+    """积分账户 status: a closed account keeps its entries but takes no new ones."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class PointsEntryKind(StrEnum):
+    """What a points ledger entry records (issue 4): every change of a balance is one of these."""
+
+    EARN = "earn"  # 积分获得: a lot of points, spendable until it expires
+    SPEND = "spend"  # 积分兑换: drawn from one lot
+    EXPIRY = "expiry"  # 积分过期: what remained of a lot at its expiry date
+    ADJUSTMENT = "adjustment"  # staff correction: + opens a lot, − draws from lots
+    REVERSAL = "reversal"  # undoes another entry (a cancelled redemption, a corrected award)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, PrimaryKeyConstraint, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telcocrm.db.base import Base
@@ -21,6 +21,7 @@ class SegmentHistory(Base):
 
     customer_code: Mapped[str] = mapped_column(String(16), nullable=False)
     month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
+    run_id: Mapped[int] = mapped_column(BigInteger, nullable=False)  # shown while assessment_run names it
     segment: Mapped[str] = mapped_column(String(64), nullable=False)
     sub_segment: Mapped[str | None] = mapped_column(String(64), nullable=True)
     segment_rule: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -44,9 +45,9 @@ class SegmentHistory(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 
     __table_args__ = (
-        PrimaryKeyConstraint("customer_code", "month"),  # also "the history of one customer"
-        # SQLite: replacing a month deletes its rows (on PostgreSQL a month is a partition, swapped whole).
-        Index("ix_segment_history_month", "month").ddl_if(dialect="sqlite"),
+        PrimaryKeyConstraint("customer_code", "month", "run_id"),  # also "the history of one customer"
+        # SQLite: the write-back deletes a month’s rows of other runs (on PostgreSQL a month is a partition).
+        Index("ix_segment_history_month", "month", "run_id").ddl_if(dialect="sqlite"),
         # PostgreSQL: one partition per month, so the write-back swaps a month in whole (jobs/writeback.py).
         {"postgresql_partition_by": "LIST (month)"},
     )

@@ -103,8 +103,12 @@ def _group_sizes(inputs: MonthInputs, f: ir.Table) -> ir.Table:
         .select(master_holder=lines.customer_code, master_code=lines.account_code)
         .distinct()
     )
-    members = lines.select(member=lines.subscriber_id, account=lines.account_code, parent=lines.parent_account_code)
-    under = masters.join(members, (members.account == masters.master_code) | (members.parent == masters.master_code))
+    # A line counts under a master through its own account or its account's parent: two equality joins, since
+    # one join on "either" has no hash key and compares every line with every master.
+    on_master = lines.select(member=lines.subscriber_id, master_code=lines.account_code)
+    on_sub_account = lines.select(member=lines.subscriber_id, master_code=lines.parent_account_code)
+    members = on_master.union(on_sub_account, distinct=False)
+    under = masters.join(members, "master_code")
     return under.group_by(customer_code=under.master_holder).agg(group_size=under.member.nunique())
 
 

@@ -42,7 +42,7 @@ from telcocrm.analytics.staging.measures import (
     whole_months,
     window_start,
 )
-from telcocrm.analytics.staging.usage import USAGE_MAXIMA, USAGE_SUMS, monthly_usage
+from telcocrm.analytics.staging.usage import USAGE_MAXIMA, USAGE_SUMS
 from telcocrm.kit.months import add_months
 
 
@@ -76,24 +76,23 @@ def _in_network(inputs: MonthInputs) -> ir.Table:
 
 
 def _bill_features(inputs: MonthInputs) -> ir.Table:
+    # One pass over the bills: ingest keeps one bill per subscriber and month (extracts/duplicates.py), so a
+    # month's bill is its billed amount and counting bills counts months with a bill.
     bills = staged_bills(inputs)
-    monthly = bills.group_by(["subscriber_id", "month"]).agg(billed=bills.billed_fen.sum())
     last_month = add_months(inputs.month, -1)
 
     def arpu(months: list[str]) -> ir.IntegerValue:
-        inside = monthly.month.isin(months)
-        return floor_div(monthly.billed.sum(where=inside), monthly.month.count(where=inside)).fill_null(0)
+        inside = bills.month.isin(months)
+        return floor_div(bills.billed_fen.sum(where=inside), bills.count(where=inside)).fill_null(0)
 
-    per_month = monthly.group_by("subscriber_id").agg(
-        billed_fen=monthly.billed.sum(where=monthly.month == inputs.month).fill_null(0),
-        last_month_billed=monthly.billed.sum(where=monthly.month == last_month),
+    open_bill = bills.due & ~bills.settled
+    per_bill = bills.group_by("subscriber_id").agg(
+        billed_fen=bills.billed_fen.sum(where=bills.month == inputs.month).fill_null(0),
+        last_month_billed=bills.billed_fen.sum(where=bills.month == last_month),
         arpu_1m_fen=arpu(months_back(inputs.month, 1)),
         arpu_3m_fen=arpu(months_back(inputs.month, 3)),
         arpu_6m_fen=arpu(months_back(inputs.month, 6)),
         arpu_prev_3m_fen=arpu(months_back(last_month, 3)),
-    )
-    open_bill = bills.due & ~bills.settled
-    per_bill = bills.group_by("subscriber_id").agg(
         bills_6m=bills.count(where=bills.in_6m),
         late_bills_6m=bills.count(where=bills.in_6m & (bills.days_late > 0)),
         max_days_late_6m=bills.days_late.max(where=bills.in_6m).fill_null(0),
@@ -101,19 +100,19 @@ def _bill_features(inputs: MonthInputs) -> ir.Table:
         arrears_fen=bills.outstanding_fen.sum().fill_null(0),
         oldest_unpaid_due=bills.due_date.min(where=open_bill),
     )
-    per_bill = per_bill.mutate(
+    return per_bill.mutate(
         arrears_age_days=days_between(per_bill.oldest_unpaid_due, inputs.last_day).fill_null(0)
     ).drop("oldest_unpaid_due")
-    return per_month.join(per_bill, "subscriber_id").select(~ibis.selectors.endswith("_right"))
 
 
 def _usage_features(inputs: MonthInputs) -> ir.Table:
-    usage = monthly_usage(inputs)
+    # One pass as well: ingest keeps one usage row per subscriber and month.
+    usage = inputs.usage.filter(inputs.usage.month <= inputs.month)
     now = usage.month == inputs.month
     before = usage.month.isin(months_back(add_months(inputs.month, -1), 3))
     return usage.group_by("subscriber_id").agg(
-        **{name: usage[name].sum(where=now) for name in (*USAGE_SUMS, *USAGE_MAXIMA)},
-        called_before_avg=floor_div(usage.distinct_called_numbers.sum(where=before), usage.month.count(where=before)),
+        **{name: usage[name].sum(where=now).cast("int64") for name in (*USAGE_SUMS, *USAGE_MAXIMA)},
+        called_before_avg=floor_div(usage.distinct_called_numbers.sum(where=before), usage.count(where=before)),
     )
 
 

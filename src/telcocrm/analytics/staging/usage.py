@@ -1,13 +1,8 @@
-"""Usage per subscriber and month: billing sends one row per line and month; several are folded into one."""
+"""The usage extract's measures: billing sends one row per line and month (ingest refuses a second one)."""
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
-
-from telcocrm.analytics.sources import MonthInputs
-
-# Flows add up over several rows of one month; plan-like values (fee, allowance, distinct numbers) do not, so a
-# repeated row keeps the largest.
+# Flows over the month (minutes, megabytes, messages, calls, days).
 USAGE_SUMS = (
     "voice_minutes",
     "offnet_voice_minutes",
@@ -17,13 +12,5 @@ USAGE_SUMS = (
     "forwarded_offnet_calls",
     "roaming_days",
 )
+# Plan-like values of the month: the allowance, the plan fee, the distinct numbers called.
 USAGE_MAXIMA = ("data_allowance_mb", "plan_fee_fen", "distinct_called_numbers")
-
-
-def monthly_usage(inputs: MonthInputs) -> ir.Table:
-    """One row per (subscriber_id, month) of the window up to the run month."""
-    usage = inputs.usage.filter(inputs.usage.month <= inputs.month)
-    return usage.group_by(["subscriber_id", "month"]).agg(
-        **{name: usage[name].sum().cast("int64") for name in USAGE_SUMS},
-        **{name: usage[name].max().cast("int64") for name in USAGE_MAXIMA},
-    )

@@ -1,0 +1,328 @@
+"""The monthly posting of points awards to the ledger: set-based, idempotent, a million entries in a few statements.
+
+The awards are loaded into a temporary table by the bulk writer, then compared with the month's entries by
+key (customer, month, rule, source) in SQL: new keys are earned by one INSERT … SELECT, unchanged ones write
+nothing, and only the keys whose points changed (or that vanished from a complete month) are corrected in
+Python, after their accounts are held: what remains of the old lots is taken back, the new award earned anew.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
+
+from telcocrm.analytics.schemas import POINTS_AWARDS
+from telcocrm.db.types import UtcDateTime, utc_now
+from telcocrm.errors import InvalidInput
+from telcocrm.imports.writers import writer_for
+from telcocrm.kit.months import month_end, parse_month
+from telcocrm.loyalty import ledger_rules as rules
+from telcocrm.loyalty.ledger_repository import ACCOUNT, ENTRY, begin_immediate
+from telcocrm.models.enums import PointsAccountStatus, PointsEntryKind
+
+KEY_COLUMNS = ("customer_code", "rule", "source")
+CORRECTION_NOTE = "奖励积分更正 / award corrected by a rerun of the month"
+
+_temporary = MetaData()
+AWARD = Table(
+    "points_award_load",
+    _temporary,
+    Column("customer_code", String(16)),
+    Column("rule", String(120)),
+    Column("source", String(120)),
+    Column("points", BigInteger),
+    Column("reason", Text),
+    prefixes=["TEMPORARY"],
+)
+Index("ix_points_award_load_key", AWARD.c.customer_code, AWARD.c.rule, AWARD.c.source)
+CHANGE = Table(
+    "points_award_change",
+    _temporary,
+    Column("account_id", Integer),
+    Column("customer_code", String(16)),
+    Column("rule", String(120)),
+    Column("source", String(120)),
+    Column("points", BigInteger),  # the award now (0: withdrawn)
+    Column("reason", Text),
+    Column("awarded", BigInteger),  # net points of the key's earns and corrections so far
+    Column("entries", Integer),  # how many: numbers the revision, so its keys are new
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class PostingSummary:
+    """What one posting of a month's awards wrote."""
+
+    month: str
+    accounts_opened: int
+    earned_entries: int
+    earned_points: int
+    corrected_awards: int
+    reversal_entries: int
+    points_taken_back: int
+
+
+@dataclass(frozen=True)
+class _Posting:
+    month: str
+    earned_on: date
+    expires_on: date
+    recorded_at: datetime
+    recorded_by: str
+
+
+def award_key(customer_code: str, month: str, rule: str, source: str) -> str:
+    """The idempotency key of an award: customer, month, rule, source."""
+    return f"{customer_code}|{month}|{rule}|{source}"
+
+
+def post_awards(
+    conn: Connection, awards: pa.Table, *, month: str, expiry_years: int, recorded_by: str, month_complete: bool = True
+) -> PostingSummary:
+    """Post a month's published awards (schemas.POINTS_AWARDS); a rerun with the same awards writes nothing.
+
+    An award whose points changed since the last posting is corrected (reversal, then a new earn). With
+    `month_complete`, the awards are the month's whole truth: a key posted before but absent now is withdrawn.
+    """
+    parse_month(month)
+    published = published_awards(awards, month)
+    posting = _Posting(month, month_end(month), rules.lot_expiry(month, expiry_years), utc_now(), recorded_by)
+    begin_immediate(conn)  # SQLite: one writer from here; PostgreSQL holds the accounts it corrects
+    AWARD.create(conn)
+    CHANGE.create(conn)
+    writer = writer_for(conn)
+    writer.insert(AWARD, published)
+    writer.flush()
+    opened = _open_accounts(conn, posting.recorded_at)
+    earned, earned_points = _earn_new(conn, posting)
+    summary = _correct(conn, posting, month_complete)
+    CHANGE.drop(conn)
+    AWARD.drop(conn)
+    return PostingSummary(month, opened, earned + summary[0], earned_points + summary[1], *summary[2:])
+
+
+def published_awards(awards: pa.Table, month: str) -> pa.Table:
+    """The published rows, checked: the month's, points positive, each key once; the columns the posting reads."""
+    for field in POINTS_AWARDS:
+        if field.name not in awards.column_names:
+            raise InvalidInput(f"积分奖励缺少列 {field.name} / awards lack column {field.name}", field=field.name)
+    table = awards.select(POINTS_AWARDS.names).cast(POINTS_AWARDS)
+    _refuse(table, pc.invert(pc.equal(table["month"], month)), "month", f"month must be {month}")
+    table = table.filter(pc.fill_null(table["published"], False))
+    for name in KEY_COLUMNS:
+        _refuse(table, pc.is_null(table[name]), name, f"{name} is missing")
+    _refuse(table, pc.less_equal(table["points"], 0), "points", "points must be positive")
+    counts = table.group_by(list(KEY_COLUMNS)).aggregate([("points", "count")])
+    repeated = counts.filter(pc.greater(counts["points_count"], 1))
+    _refuse(repeated, pc.greater(repeated["points_count"], 1), "rule", "the same customer, rule and source twice")
+    return table.select(["customer_code", "rule", "source", "points", "reason"])
+
+
+def _refuse(table: pa.Table, bad: Any, field: str, english: str) -> None:
+    """InvalidInput naming the first customer whose row is bad."""
+    wrong = table.filter(pc.fill_null(bad, True))
+    if wrong.num_rows:
+        code = wrong["customer_code"][0].as_py()
+        raise InvalidInput(
+            f"客户 {code} 的积分奖励有误 / award of customer {code}: {english}", field=field, record=code
+        )
+
+
+def _open_accounts(conn: Connection, now: datetime) -> int:
+    """Open an account for every awarded customer without one."""
+    missing = (
+        select(
+            AWARD.c.customer_code,
+            literal(PointsAccountStatus.ACTIVE.value),
+            literal(False),
+            literal(False),
+            literal(now, UtcDateTime()),
+        )
+        .where(~exists().where(ACCOUNT.c.customer_code == AWARD.c.customer_code))
+        .distinct()
+    )
+    columns = ["customer_code", "status", "opted_in", "points_sensitive", "opened_at"]
+    count = _count(conn, missing)
+    conn.execute(insert(ACCOUNT).from_select(columns, missing))
+    return count
+
+
+def _count(conn: Connection, query: Select[Any]) -> int:
+    """How many rows a query gives (the driver's rowcount of INSERT … SELECT is not reliable everywhere)."""
+    return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
+    """One earn entry per award never posted (its key is absent), in one INSERT … SELECT."""
+    key = AWARD.c.customer_code + f"|{posting.month}|" + AWARD.c.rule + "|" + AWARD.c.source
+    fresh = (
+        select(AWARD.c.points)
+        .join(ACCOUNT, ACCOUNT.c.customer_code == AWARD.c.customer_code)
+        .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE, ~exists().where(ENTRY.c.idempotency_key == key))
+    )
+    counted = fresh.subquery()
+    count, points = conn.execute(select(func.count(), func.coalesce(func.sum(counted.c.points), 0))).one()
+    rows = fresh.with_only_columns(
+        ACCOUNT.c.id,
+        literal(PointsEntryKind.EARN.value),
+        AWARD.c.points,
+        literal(posting.month),
+        literal(posting.earned_on),
+        literal(posting.expires_on),
+        AWARD.c.rule,
+        AWARD.c.source,
+        key,
+        AWARD.c.reason,
+        literal(posting.recorded_at, UtcDateTime()),
+        literal(posting.recorded_by),
+    )
+    columns = ["account_id", "kind", "points", "month", "earned_on", "expires_on", "rule", "source"]
+    columns += ["idempotency_key", "note", "recorded_at", "recorded_by"]
+    conn.execute(insert(ENTRY).from_select(columns, rows))
+    return int(count), int(points)
+
+
+def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple[int, int, int, int, int]:
+    """Correct the keys whose award changed: (earned entries, earned points, keys, reversals, points taken back)."""
+    changed = _find_changes(conn, posting.month, month_complete)
+    if not changed:
+        return 0, 0, 0, 0, 0
+    if conn.dialect.name == "postgresql":  # SQLite already holds its one write lock
+        held = select(ACCOUNT.c.id).where(ACCOUNT.c.id.in_(select(CHANGE.c.account_id)))
+        conn.execute(held.order_by(ACCOUNT.c.id).with_for_update())
+    rows = _revisions(conn, posting)
+    if rows:
+        writer = writer_for(conn)
+        writer.insert(ENTRY, _entry_table(rows, writer.timestamp(posting.recorded_at)))
+        writer.flush()
+    earns = [row for row in rows if row["kind"] == PointsEntryKind.EARN.value]
+    reversals = [row for row in rows if row["kind"] == PointsEntryKind.REVERSAL.value]
+    taken = -sum(row["points"] for row in reversals)
+    return len(earns), sum(row["points"] for row in earns), changed, len(reversals), taken
+
+
+def _find_changes(conn: Connection, month: str, month_complete: bool) -> int:
+    """Fill the change table with the keys whose award differs from what is posted; returns how many."""
+    mine = ENTRY.c.kind.in_([PointsEntryKind.EARN, PointsEntryKind.REVERSAL])
+    posted = (
+        select(ENTRY.c.account_id, ENTRY.c.rule, ENTRY.c.source, func.sum(ENTRY.c.points).label("awarded"))
+        .add_columns(func.count().label("entries"))
+        .where(ENTRY.c.month == month, mine)
+        .group_by(ENTRY.c.account_id, ENTRY.c.rule, ENTRY.c.source)
+        .subquery()
+    )
+    same_key = (AWARD.c.customer_code == ACCOUNT.c.customer_code) & (AWARD.c.rule == posted.c.rule)
+    same_key &= AWARD.c.source == posted.c.source
+    base = select(posted.c.account_id, ACCOUNT.c.customer_code, posted.c.rule, posted.c.source).join(
+        ACCOUNT, ACCOUNT.c.id == posted.c.account_id
+    )
+    base = base.where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE)
+    changed = base.join(AWARD, same_key).add_columns(AWARD.c.points, AWARD.c.reason, posted.c.awarded, posted.c.entries)
+    changed = changed.where(posted.c.awarded != AWARD.c.points)
+    queries = [changed]
+    if month_complete:
+        gone = base.add_columns(literal(0), literal(None, Text()), posted.c.awarded, posted.c.entries)
+        queries.append(gone.where(~exists().where(same_key), posted.c.awarded != 0))
+    columns = ["account_id", "customer_code", "rule", "source", "points", "reason", "awarded", "entries"]
+    conn.execute(insert(CHANGE).from_select(columns, union_all(*queries)))
+    return int(conn.execute(select(func.count()).select_from(CHANGE)).scalar_one())
+
+
+def _revisions(conn: Connection, posting: _Posting) -> list[dict[str, Any]]:
+    """The entries correcting each changed key, from what remains of its lots (read under the accounts' locks)."""
+    drawn = ENTRY.alias("drawn")
+    lot = (CHANGE.c.account_id == ENTRY.c.account_id) & (CHANGE.c.rule == ENTRY.c.rule)
+    lot &= (
+        (CHANGE.c.source == ENTRY.c.source) & (ENTRY.c.month == posting.month) & (ENTRY.c.kind == PointsEntryKind.EARN)
+    )
+    keys = [*CHANGE.c]
+    stmt = (
+        select(*keys, ENTRY.c.id, ENTRY.c.points + func.coalesce(func.sum(drawn.c.points), 0))
+        .outerjoin(ENTRY, lot)
+        .outerjoin(drawn, drawn.c.lot_id == ENTRY.c.id)
+        .group_by(*keys, ENTRY.c.id, ENTRY.c.points)
+    )
+    lots: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
+    for row in conn.execute(stmt):
+        lot_id, remaining = row[-2], row[-1]
+        lots[tuple(row[:-2])] += [] if lot_id is None else [(int(lot_id), int(remaining))]
+    rows: list[dict[str, Any]] = []
+    for change, remaining in lots.items():
+        rows += _revision_rows(posting, dict(zip([c.name for c in keys], change, strict=True)), remaining)
+    return rows
+
+
+def _revision_rows(posting: _Posting, change: dict[str, Any], remaining: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The reversal and earn entries of one corrected key; their keys carry the revision number."""
+    revision = rules.revise(int(change["awarded"]), sorted(remaining), int(change["points"]))
+    key = f"{award_key(change['customer_code'], posting.month, change['rule'], change['source'])}#{change['entries']}"
+    common = {"account_id": change["account_id"], "month": posting.month, "rule": change["rule"]}
+    common |= {"source": change["source"], "recorded_by": posting.recorded_by}
+    rows = [
+        common
+        | {"kind": PointsEntryKind.REVERSAL.value, "points": draw.points, "lot_id": draw.lot_id}
+        | {"reverses_id": draw.lot_id, "idempotency_key": f"{key}/reverses:{draw.lot_id}", "note": CORRECTION_NOTE}
+        for draw in revision.take_back
+    ]
+    if revision.earn:
+        dates = {"earned_on": posting.earned_on.isoformat(), "expires_on": posting.expires_on.isoformat()}
+        rows.append(
+            common
+            | dates
+            | {
+                "kind": PointsEntryKind.EARN.value,
+                "points": revision.earn,
+                "idempotency_key": key,
+                "note": change["reason"],
+            }
+        )
+    return rows
+
+
+ENTRY_LOAD = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("kind", pa.string()),
+        ("points", pa.int64()),
+        ("lot_id", pa.int64()),
+        ("month", pa.string()),
+        ("earned_on", pa.string()),
+        ("expires_on", pa.string()),
+        ("rule", pa.string()),
+        ("source", pa.string()),
+        ("idempotency_key", pa.string()),
+        ("reverses_id", pa.int64()),
+        ("note", pa.string()),
+        ("recorded_by", pa.string()),
+    ]
+)
+
+
+def _entry_table(rows: list[dict[str, Any]], recorded_at: str) -> pa.Table:
+    """Rows as the bulk writer wants them: dates and the moment as text, every column present."""
+    table = pa.Table.from_pylist(rows, schema=ENTRY_LOAD)
+    return table.append_column("recorded_at", pa.array([recorded_at] * len(rows), pa.string()))
