@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, func, select
 
 from telcocrm.analytics import schemas
-from telcocrm.models import CreditRatingHistory, LifecycleHistory, SegmentHistory
+from telcocrm.jobs.rules import load_rules
+from telcocrm.models import CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
 from tests.conftest import empty_database
 
 SUBSCRIBERS = 1500
@@ -33,6 +35,9 @@ RESULT_FILES = {
     "segments": ("customer_code",),
     "lifecycle": ("subscriber_id",),
     "subscriber_results": ("subscriber_id",),
+    "subscriber_points": ("subscriber_id",),
+    "points_awards": ("customer_code", "rule", "source"),
+    "points_liability": ("segment", "value_tier"),
 }
 
 
@@ -131,6 +136,37 @@ def test_spark_gives_row_for_row_the_same_results_and_a_rerun_replaces_the_month
     with engine.connect() as conn:
         after = conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one()
     assert after == before, "running a month again replaces it"
+
+
+def published(awards: pa.Table) -> int:
+    """The points of the published awards."""
+    return int(pc.sum(awards.filter(awards["published"])["points"]).as_py() or 0)
+
+
+def published_points(operator: Operator) -> int:
+    """The published award points of every month run so far."""
+    return sum(published(pq.read_table(operator.results_dir(m) / "points_awards.parquet")) for m in operator.months)
+
+
+def ledger(engine: Engine) -> tuple[int, int]:
+    """The points of every entry, and how many entries there are."""
+    with engine.connect() as conn:
+        points, entries = conn.execute(select(func.coalesce(func.sum(PointsEntry.points), 0), func.count())).one()
+    return int(points), int(entries)
+
+
+def test_the_published_points_of_every_month_reach_the_ledger_once(operator: Operator, engine: Engine) -> None:
+    awards = pq.read_table(operator.results_dir(END_MONTH) / "points_awards.parquet")
+    assert 0 < sum(awards["published"].to_pylist()) < awards.num_rows, "some customers' points are published"
+    points, entries = ledger(engine)
+    assert points == published_points(operator) > 0
+    liability = pq.read_table(operator.results_dir(END_MONTH) / "points_liability.parquet")
+    unit_cost = load_rules().loyalty.reward_unit_cost_fen
+    assert sum(liability["liability_fen"].to_pylist()) == published(awards) * unit_cost
+
+    ok(operator.cli("run-month", END_MONTH))  # a rerun of the month
+
+    assert ledger(engine) == (points, entries), "a rerun of a month adds nothing twice"
 
 
 def test_a_run_that_dies_leaves_the_previous_results_as_they_were(operator: Operator, engine: Engine) -> None:

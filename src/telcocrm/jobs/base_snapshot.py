@@ -1,21 +1,23 @@
 """The base snapshot: every subscriber of the operational database with its customer, profile and billing account,
 written as one Parquet file in schemas.BASE for the monthly run.
 
-One statement with joins, streamed (server-side cursor on PostgreSQL) in batches that become Arrow record batches
-and row groups, so memory stays bounded whatever the base holds. Values leave the database as the driver gives
-them (enum codes as text, no per-value conversion in Python); dates and moments are turned into Arrow types a
-whole column at a time.
+One statement with joins, read in batches that become Arrow record batches and row groups, so memory stays
+bounded whatever the base holds. On PostgreSQL the rows come as CSV through COPY and Arrow parses them, so no
+Python object is made per value; elsewhere they come through the driver, values as it gives them (enum codes as
+text, no per-value conversion in Python). Dates and moments are turned into Arrow types a whole column at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -23,10 +25,20 @@ from telcocrm.analytics import schemas
 from telcocrm.config import get_settings
 from telcocrm.customers.records import published
 from telcocrm.kit.months import month_of
-from telcocrm.models import BillingAccount, Certificate, CreditRatingHistory, Customer, CustomerProfile, Subscriber
-from telcocrm.models.enums import CertificateType, CustomerStatus
+from telcocrm.models import (
+    BillingAccount,
+    Certificate,
+    CreditRatingHistory,
+    Customer,
+    CustomerProfile,
+    PointsAccount,
+    Subscriber,
+)
+from telcocrm.models.enums import CertificateType, CustomerStatus, PointsAccountStatus
 
 BATCH_ROWS = 100_000  # rows per fetch and per row group: a few tens of MB of Python values at a time
+COPY_BLOCK_BYTES = 16 << 20  # CSV bytes Arrow parses at a time (about 100,000 rows)
+UTC_OFFSET = r"\+00(:00)?$"
 _YEAR = r"^[0-9]{4}$"
 
 
@@ -39,14 +51,89 @@ def snapshot_base(database: sa.Engine, path: Path, *, as_of: date) -> int:
         database.connect() as conn,
         pq.ParquetWriter(path, schemas.BASE, compression="zstd") as writer,
     ):
-        result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(base_query(as_of))
-        for partition in result.partitions():
-            batch = _batch(partition, zone)
+        batches = _copied(conn, as_of) if conn.dialect.name == "postgresql" else _fetched(conn, as_of)
+        for columns in batches:
+            batch = _batch(columns, zone)
             writer.write_batch(batch)
             rows += batch.num_rows
         if rows == 0:
             writer.write_table(schemas.BASE.empty_table())
     return rows
+
+
+def _fetched(conn: sa.Connection, as_of: date) -> Iterator[list[pa.Array]]:
+    """The base's rows through the driver's own cursor (no SQLAlchemy row per value), a batch at a time."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_literal_sql(conn, as_of))
+        while partition := cursor.fetchmany(BATCH_ROWS):
+            yield [pa.array(column) for column in zip(*partition, strict=True)]
+    finally:
+        cursor.close()
+
+
+def _literal_sql(conn: sa.Connection, as_of: date) -> str:
+    """base_query as one SQL text for the connection's database (its parameters are a date and code words)."""
+    return str(base_query(as_of).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _copied(conn: sa.Connection, as_of: date) -> Iterator[list[pa.Array]]:
+    """PostgreSQL: the base as CSV through COPY, parsed by Arrow: no Python object per value (several times
+    faster on a million subscribers). Moments are written in UTC, text exactly as stored."""
+    statement = _literal_sql(conn, as_of)
+    names = schemas.BASE.names
+    flags = {f.name: pa.bool_() for f in schemas.BASE if pa.types.is_boolean(f.type)}
+    convert = pacsv.ConvertOptions(
+        column_types={name: flags.get(name, pa.string()) for name in names},
+        true_values=["t"],
+        false_values=["f"],
+        null_values=[""],  # COPY writes NULL unquoted and empty, an empty text as ""
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    with conn.begin():
+        conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)") as copy:
+            stream = _CopyStream(copy)
+            if stream.empty():
+                return  # Arrow refuses a CSV without a byte
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names, block_size=COPY_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=convert,
+            )
+            for batch in reader:
+                yield list(batch.columns)
+
+
+class _CopyStream(io.RawIOBase):
+    """The bytes of a running COPY … TO STDOUT as a file Arrow's CSV reader reads from."""
+
+    def __init__(self, copy: Any) -> None:
+        self.copy = copy
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def empty(self) -> bool:
+        """Whether the COPY sends nothing at all (no subscriber)."""
+        if not self.pending:
+            self.pending = bytes(self.copy.read())
+        return not self.pending
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = self.copy.read()
+            if not chunk:
+                return 0  # the end of the COPY
+            self.pending = bytes(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
 
 
 def base_query(as_of: date) -> sa.Select[Any]:
@@ -148,26 +235,26 @@ def _raw(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.type_coerce(column, sa.String())
 
 
-def _batch(partition: Sequence[sa.Row[Any]], zone: str) -> pa.RecordBatch:
-    """Rows of base_query as a record batch of schemas.BASE."""
-    values = list(zip(*partition, strict=True))
+def _batch(columns: Sequence[pa.Array], zone: str) -> pa.RecordBatch:
+    """Columns of base_query (as the driver or COPY gave them) as a record batch of schemas.BASE."""
     arrays: list[pa.Array] = []
-    for field, column in zip(schemas.BASE, values, strict=True):
+    for field, column in zip(schemas.BASE, columns, strict=True):
         if field.name == "customer_joined_date":
-            arrays.append(_local_days(pa.array(column), zone))
+            arrays.append(_local_days(column, zone))
         elif field.name == "birth_year":
-            arrays.append(_years(pa.array(column, pa.string())))
+            arrays.append(_years(column.cast(pa.string())))
         elif pa.types.is_date32(field.type):
-            arrays.append(_dates(pa.array(column)))
+            arrays.append(_dates(column))
         else:
-            arrays.append(pa.array(column, field.type))
+            arrays.append(column.cast(field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schemas.BASE)
 
 
 def _local_days(moments: pa.Array, zone: str) -> pa.Array:
     """The local day of each moment. SQLite gives naive UTC text, PostgreSQL aware datetimes."""
     if pa.types.is_string(moments.type) or pa.types.is_null(moments.type):
-        moments = moments.cast(pa.timestamp("us"))  # naive UTC
+        utc = pc.replace_substring_regex(moments.cast(pa.string()), UTC_OFFSET, "")  # COPY's "+00"
+        moments = utc.cast(pa.timestamp("us"))  # naive UTC
     if moments.type.tz is None:
         moments = pc.assume_timezone(moments, "UTC")
     local = pc.local_timestamp(moments.cast(pa.timestamp("us", tz=zone)))
@@ -185,3 +272,16 @@ def _years(text: pa.Array) -> pa.Array:
     """Four digits as a year; anything else (a malformed legacy number) as null."""
     shaped = pc.match_substring_regex(text, _YEAR)
     return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(pa.int32())
+
+
+def snapshot_points_members(database: sa.Engine, path: Path) -> int:
+    """The points accounts' staff flags (schemas.POINTS_MEMBERS) that publish points; returns the row count."""
+    account = PointsAccount.__table__
+    query = sa.select(account.c.customer_code, account.c.opted_in, account.c.points_sensitive).where(
+        account.c.status == PointsAccountStatus.ACTIVE
+    )
+    with database.connect() as conn:
+        rows = [row._asdict() for row in conn.execute(query)]  # the staff's opt-ins: a small table
+    table = pa.Table.from_pylist(rows, schema=schemas.POINTS_MEMBERS)
+    pq.write_table(table, path, compression="zstd")
+    return int(table.num_rows)

@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Engine as SqlEngine
 
 from telcocrm.analytics import schemas
-from telcocrm.analytics.backends import Engine, connect, write_parquet
+from telcocrm.analytics.backends import Engine, connect, read_parquet, write_parquet
 from telcocrm.analytics.sources import load_month_inputs
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.errors import InvalidInput
 from telcocrm.jobs.rules import MonthlyRules, load_rules
 from telcocrm.jobs.run_summary import RunSummary, summarise
-from telcocrm.kit.months import month_end, parse_month
+from telcocrm.kit.months import add_months, month_end, parse_month
 
 Step = Callable[[str], None]
+RUN_RECORDER = "monthly-run"  # who the ledger says posted the month's points
 STEPS = (
     "base",
     "subscriber_features",
@@ -35,7 +37,11 @@ STEPS = (
     "segments",
     "lifecycle",
     "subscriber_results",
+    "subscriber_points",
+    "points_awards",
+    "points_liability",
     "database",
+    "points",
 )
 
 
@@ -129,8 +135,60 @@ def _run_steps(
     )
     results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
     materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
+    _points(con, store, out, month, database, rules, inputs, features, customers, credit, segments, materialise)
     with timer("database"):
         write_back(database, month, rules.rules_version, out)
+    with timer("points"):
+        post_month_points(database, month, rules, out / "points_awards.parquet")
+
+
+def _points(
+    con: Any,
+    store: AnalyticsStore,
+    out: Path,
+    month: str,
+    database: SqlEngine,
+    rules: MonthlyRules,
+    inputs: Any,
+    features: Any,
+    customers: Any,
+    credit: Any,
+    segments: Any,
+    materialise: Callable[[str, Any, pa.Schema], Any],
+) -> None:
+    """The month's points: per line, the awards per customer (published or not), the liability."""
+    from telcocrm.analytics.marts.points import points_awards, points_liability, subscriber_points
+    from telcocrm.jobs.base_snapshot import snapshot_points_members
+
+    snapshot_points_members(database, out / "points_members.parquet")
+    members = read_parquet(con, [out / "points_members.parquet"], schemas.POINTS_MEMBERS)
+    before = store.result_path(add_months(month, -1), "customer_features")
+    previous = read_parquet(con, [before], schemas.CUSTOMER_FEATURES) if before.exists() else None
+    lines = materialise(
+        "subscriber_points",
+        subscriber_points(inputs, features, customers, segments, rules.loyalty),
+        schemas.SUBSCRIBER_POINTS,
+    )
+    awards = points_awards(
+        lines, customers, credit, segments, members, rules.loyalty, month=month, previous_customers=previous
+    )
+    awards = materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
+    liability = points_liability(awards, segments, rules.loyalty.reward_unit_cost_fen)
+    materialise("points_liability", liability, schemas.POINTS_LIABILITY)
+
+
+def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awards: Path) -> None:
+    """The month's published awards into the points ledger (a rerun of the month posts nothing twice)."""
+    from telcocrm.loyalty.ledger import post_awards
+
+    with database.begin() as conn:
+        post_awards(
+            conn,
+            pq.read_table(awards),
+            month=month,
+            expiry_years=rules.loyalty.expiry_calendar_years,
+            recorded_by=RUN_RECORDER,
+        )
 
 
 class _Timer:

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from telcocrm.analytics.store import AnalyticsStore
+from telcocrm.kit.money import cny
 from telcocrm.kit.months import add_months
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class RunSummary:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # title → value → how many
     moves: dict[str, dict[str, int]] = field(default_factory=dict)  # title → "A→B" → how many (since last month)
     previous_month: str | None = None
+    points: dict[str, int] = field(default_factory=dict)  # computed / published points, customers, liability
 
 
 def summarise(store: AnalyticsStore, month: str, out: Path) -> RunSummary:
@@ -48,7 +50,24 @@ def summarise(store: AnalyticsStore, month: str, out: Path) -> RunSummary:
         if summary.previous_month:
             before = _read(previous_dir / f"{name}.parquet", KEYS[name], column)
             summary.moves[title] = _moves(before, now, KEYS[name], column)
+    summary.points = _points(out)
     return summary
+
+
+def _points(out: Path) -> dict[str, int]:
+    """The month's points: computed for everyone, published to some, and the reward cost accrued."""
+    awards_file, liability_file = out / "points_awards.parquet", out / "points_liability.parquet"
+    if not awards_file.exists() or not liability_file.exists():
+        return {}
+    awards = pq.read_table(awards_file, columns=["customer_code", "points", "published"])
+    shown = awards.filter(awards["published"])
+    liability = pq.read_table(liability_file, columns=["liability_fen"])["liability_fen"]
+    return {
+        "computed": int(pc.sum(awards["points"]).as_py() or 0),
+        "published": int(pc.sum(shown["points"]).as_py() or 0),
+        "customers": len(pc.unique(shown["customer_code"])),
+        "liability_fen": int(pc.sum(liability).as_py() or 0),
+    }
 
 
 def _read(path: Path, key: str, column: str) -> pa.Table:
@@ -83,6 +102,12 @@ def print_summary(console: Console, report: RunReport) -> None:
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.step_seconds.items())
     console.print(f"steps: {steps}")
     summary = report.summary or RunSummary()
+    if summary.points:
+        p = summary.points
+        console.print(
+            f"积分 points: {p['computed']:,} computed, {p['published']:,} published to {p['customers']:,} "
+            f"customers, liability {cny(p['liability_fen'])} CNY"
+        )
     for title, counts in summary.counts.items():
         table = Table(title=title)
         table.add_column("value")
