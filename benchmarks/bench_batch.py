@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -99,11 +100,16 @@ def main(argv: list[str] | None = None) -> None:
         bills = pq.ParquetFile(folder / month / "bills.parquet").metadata.num_rows
         steps.append(run_step(f"ingest {month}", ["ingest", str(folder / month), "--month", month], env, bills))
     history = args.subscribers * min(len(months), 12)
+    recorded = data_dir / "analytics" / "results" / f"month={months[-1]}" / "run.json"
     steps.append(run_step(f"run-month {months[-1]} duckdb", ["run-month", months[-1]], env, history))
+    by_step = [json.loads(recorded.read_text(encoding="utf-8"))]
     if args.spark:
         spark = ["run-month", months[-1], "--engine", "spark"]
         steps.append(run_step(f"run-month {months[-1]} spark", spark, env, history))
+        by_step.append(json.loads(recorded.read_text(encoding="utf-8")))
     report(args, steps, url, load_before)
+    for figures in by_step:
+        run_steps(figures)
 
 
 def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: tuple[float, ...]) -> None:
@@ -122,6 +128,15 @@ def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: t
         print(f"| {step.name} | {step.seconds:,.1f} | {rate} | {step.peak_mib:,.0f} |")
     if args.json:
         args.json.write_text(json.dumps([asdict(s) | {"rate": s.rate} for s in rows], indent=2))
+
+
+def run_steps(figures: dict[str, Any]) -> None:
+    """A run's time per step, as the run recorded it (results/month=M/run.json)."""
+    print(f"\nrun-month {figures['month']} on {figures['engine']}, by step\n")
+    print("| step | seconds |")
+    print("|---|---|")
+    for name, seconds in figures["step_seconds"].items():
+        print(f"| {name} | {seconds:,.1f} |")
 
 
 if __name__ == "__main__":

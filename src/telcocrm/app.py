@@ -61,12 +61,23 @@ def _include_routers(app: FastAPI) -> None:
     from telcocrm.accounts.tmf_router import router as account_router
     from telcocrm.customers.router import router as customer_router
     from telcocrm.customers.tmf_router import router as tmf_customer_router
+    from telcocrm.loyalty.router import router as loyalty_api_router
+    from telcocrm.loyalty.tmf_router import router as loyalty_router
     from telcocrm.party.tmf_router import router as party_router
     from telcocrm.staff.router import router as staff_router
     from telcocrm.web.router import router as web_router
 
     # Routes are matched in order: the most requested first.
-    for router in (customer_router, tmf_customer_router, party_router, account_router, staff_router, web_router):
+    for router in (
+        customer_router,
+        tmf_customer_router,
+        party_router,
+        account_router,
+        loyalty_router,
+        loyalty_api_router,
+        staff_router,
+        web_router,
+    ):
         app.include_router(router)
 
     @app.get("/health", tags=["ops"])

@@ -6,6 +6,7 @@ row-for-row the same results and replace the month rather than add to it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from telcocrm.analytics import schemas
+from telcocrm.jobs.monthly_run import STEPS
 from telcocrm.jobs.rules import load_rules
 from telcocrm.models import CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
 from tests.conftest import empty_database
@@ -93,6 +95,8 @@ def test_a_month_runs_on_duckdb_with_every_subscriber_rated_segmented_and_staged
     for month in operator.months:  # in order, so class I can count consecutive months of A
         out = ok(operator.cli("run-month", month))
     assert "credit_rating" in out and "lifecycle_stage" in out
+    recorded = json.loads((operator.results_dir(END_MONTH) / "run.json").read_text(encoding="utf-8"))
+    assert set(recorded["step_seconds"]) == set(STEPS), "the run records the time of every step"
     results = pq.read_table(operator.results_dir(END_MONTH) / "subscriber_results.parquet")
     assert [(f.name, f.type) for f in results.schema] == [(f.name, f.type) for f in schemas.SUBSCRIBER_RESULTS]
     features = pq.read_table(operator.results_dir(END_MONTH) / "subscriber_features.parquet")

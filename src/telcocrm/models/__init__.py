@@ -13,6 +13,8 @@ from telcocrm.models.customer import (
 )
 from telcocrm.models.lifecycle import LifecycleHistory
 from telcocrm.models.loyalty import PointsAccount, PointsEntry
+from telcocrm.models.loyalty_cards import MemberCard, MemberCardHistory
+from telcocrm.models.rewards import Redemption, RedemptionHistory, Reward, RewardStockHistory
 from telcocrm.models.segment import SegmentHistory
 from telcocrm.models.staff import AuditRecord, StaffUser
 from telcocrm.models.subscriber import Subscriber
@@ -29,8 +31,14 @@ __all__ = [
     "CustomerProfile",
     "CustomerRelation",
     "LifecycleHistory",
+    "MemberCard",
+    "MemberCardHistory",
     "PointsAccount",
     "PointsEntry",
+    "Redemption",
+    "RedemptionHistory",
+    "Reward",
+    "RewardStockHistory",
     "SegmentHistory",
     "StaffUser",
     "Subscriber",

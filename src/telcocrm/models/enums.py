@@ -146,3 +146,80 @@ class PointsEntryKind(StrEnum):
     EXPIRY = "expiry"  # 积分过期: what remained of a lot at its expiry date
     ADJUSTMENT = "adjustment"  # staff correction: + opens a lot, − draws from lots
     REVERSAL = "reversal"  # undoes another entry (a cancelled redemption, a corrected award)
+
+
+class CardKind(StrEnum):
+    """百事通 customer cards (brief §4): two brand cards and the travel card."""
+
+    SHANGWU_LINGHANG = "shangwu_linghang"  # 商务领航卡 (brand card)
+    WODE_EJIA = "wode_ejia"  # 我的e家卡 (brand card)
+    TRAVEL = "travel"  # 商旅卡, for registered 号百 customers
+
+
+class CardHolder(StrEnum):
+    """Who a card is for: a named decision maker or handler of an organisation, or a person's own card."""
+
+    COMPANY = "company"  # 单位卡
+    PERSONAL = "personal"  # 个人卡
+
+
+class CardHolderRole(StrEnum):
+    """The holder of a company card, within the organisation."""
+
+    DECISION_MAKER = "decision_maker"  # 决策人
+    HANDLER = "handler"  # 经办人
+    SELF = "self"  # a personal card: the customer
+
+
+class CardLevel(StrEnum):
+    """Card levels, highest first: diamond (highest value), platinum (second), VIP/贵宾 (mid-high)."""
+
+    DIAMOND = "diamond"  # 钻石卡
+    PLATINUM = "platinum"  # 白金卡
+    VIP = "vip"  # 贵宾卡
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class CardAction(StrEnum):
+    """What a card history row records."""
+
+    ISSUE = "issue"
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    CANCEL = "cancel"
+
+
+class RewardCategory(StrEnum):
+    """Kinds of reward in the catalogue (brief §4)."""
+
+    BILL_CREDIT = "bill_credit"  # 话费抵扣
+    GOODS = "goods"  # 实物礼品
+    SERVICE = "service"  # priority repair, expert consulting, training, tiered service
+    CLUB_EVENT = "club_event"  # 俱乐部活动
+
+
+class RedemptionStatus(StrEnum):
+    REDEEMED = "redeemed"
+    CANCELLED = "cancelled"
+
+
+class RedemptionChannel(StrEnum):
+    """Where a redemption was asked for."""
+
+    COUNTER = "counter"  # 营业厅柜台
+    WEB = "web"  # 网上营业厅
+    API = "api"  # a partner system over the API
+
+
+class StockAction(StrEnum):
+    """What changed a reward's stock (reward_stock_history)."""
+
+    INITIAL = "initial"  # the reward was added to the catalogue
+    REDEEMED = "redeemed"
+    CANCELLED = "cancelled"  # a cancelled redemption gave it back
+    RESTOCK = "restock"  # staff added or removed units
+    SET = "set"  # staff set the count (or made it unlimited)
