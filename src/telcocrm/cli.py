@@ -19,6 +19,7 @@ from telcocrm.errors import TelcoError
 from telcocrm.extracts.command import ingest
 from telcocrm.jobs.export_command import results_app
 from telcocrm.jobs.run_command import run_month_command
+from telcocrm.loyalty.commands import loyalty_app
 from telcocrm.models.enums import StaffRole
 from telcocrm.synth.command import synth
 
@@ -37,6 +38,7 @@ app.command("synth")(synth)
 app.command("ingest")(ingest)
 app.command("run-month")(run_month_command)
 app.add_typer(results_app, name="results")
+app.add_typer(loyalty_app, name="loyalty")
 console = Console()
 err = Console(stderr=True)
 
@@ -170,6 +172,7 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Build the embedded demo: migrate, load a synthetic operator and run its months once, reset logins, serve."""
+    from telcocrm.demo.loyalty import prepare_demo_loyalty
     from telcocrm.demo.operator import build_demo_operator
     from telcocrm.jobs.run_summary import print_summary
 
@@ -180,6 +183,7 @@ def demo(
         report = build_demo_operator(
             folder, database=get_engine(), subscribers=subscribers, months=months, seed=seed, say=console.print
         )
+        prepare_demo_loyalty(get_engine(), say=console.print)
         print_summary(console, report)
     else:
         console.print(f"demo data already loaded ({_customer_count()} customers)")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from telcocrm.models import StaffUser
 from telcocrm.staff.passwords import verify_password
@@ -84,7 +84,7 @@ def test_customers_import_lands_a_good_file_and_refuses_a_bad_one_whole(tmp_path
 
 
 def test_demo_loads_a_synthetic_operator_and_runs_its_months_once(tmp_path: Path) -> None:
-    from telcocrm.models import CreditRatingHistory, Customer
+    from telcocrm.models import CreditRatingHistory, Customer, MemberCard, Reward
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     env = os.environ | {
@@ -102,5 +102,11 @@ def test_demo_loads_a_synthetic_operator_and_runs_its_months_once(tmp_path: Path
         months = sorted({m for (m,) in conn.execute(select(CreditRatingHistory.month)).all()})
     engine.dispose()
     assert customers > 100 and len(months) == 2
+    assert "积分 points:" in first.stdout and "member cards issued" in first.stdout
+    with engine.connect() as conn:
+        rewards = conn.execute(select(func.count()).select_from(Reward)).scalar_one()
+        cards = conn.execute(select(func.count()).select_from(MemberCard)).scalar_one()
+    engine.dispose()
+    assert rewards > 0 and cards > 0, "the counter has a catalogue and customers with cards to show"
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "already loaded" in again.stdout

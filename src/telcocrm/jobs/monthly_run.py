@@ -43,6 +43,7 @@ STEPS = (
     "points_liability",
     "database",
     "points",
+    "cards",
 )
 
 
@@ -148,6 +149,8 @@ def _run_steps(
         write_back(database, month, rules.rules_version, out)
     with timer("points"):
         post_month_points(database, month, rules, out / "points_awards.parquet")
+    with timer("cards"):
+        review_cards(database)
 
 
 def _points(
@@ -183,6 +186,16 @@ def _points(
     awards = materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
     liability = points_liability(awards, segments, rules.loyalty.reward_unit_cost_fen)
     materialise("points_liability", liability, schemas.POINTS_LIABILITY)
+
+
+def review_cards(database: SqlEngine) -> None:
+    """Member cards follow the value just published: a card moves up or down to the level its customer reaches."""
+    from telcocrm.db.engine import session_scope
+    from telcocrm.loyalty.cards import review_card_levels
+    from telcocrm.staff.rules import system_viewer
+
+    with session_scope(database) as db:
+        review_card_levels(db=db, viewer=system_viewer(RUN_RECORDER))
 
 
 def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awards: Path) -> None:
