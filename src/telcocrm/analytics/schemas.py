@@ -342,3 +342,16 @@ POINTS_LIABILITY = pa.schema(
         ("liability_fen", FEN),  # points × reward unit cost
     ]
 )
+
+# --- Partner points (telcocrm loyalty import-partner): one row per transaction of a partner merchant's file -------
+PARTNER_POINTS = pa.schema(
+    [
+        ("batch_id", pa.string()),  # the partner's settlement batch: a file sent again replaces its batch
+        ("merchant_code", pa.string()),  # loyalty/catalogue.toml [[partners]]
+        ("customer_code", pa.string()),
+        ("transaction_date", pa.date32()),
+        ("amount_fen", FEN),  # what the customer spent at the merchant
+        ("points", pa.int64()),  # what the partner awards for it
+        ("reference", pa.string()),  # the partner's transaction number, once per merchant
+    ]
+)

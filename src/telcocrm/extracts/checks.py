@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from telcocrm.analytics.schemas import EXTRACTS
+from telcocrm.analytics.schemas import EXTRACTS, PARTNER_POINTS
 from telcocrm.extracts.contract import Column, Kind, Table
 from telcocrm.extracts.reading import Batch
 from telcocrm.extracts.values import TYPE_REASONS, Converted, convert
@@ -42,6 +42,10 @@ class MonthContext:
     @property
     def last_day(self) -> date:
         return month_end(self.month)
+
+
+# The stored form of every table these checks read: the month's extracts, and the partners' points files.
+STORED = {**EXTRACTS, "partner_points": PARTNER_POINTS}
 
 
 def check_batch(table: Table, batch: Batch, context: MonthContext, problems: ProblemLog) -> pa.RecordBatch:
@@ -143,7 +147,7 @@ def _stored(table: Table, read: dict[str, Converted]) -> pa.RecordBatch:
         arrays[column.target] = read[column.name].values
         if column.day:
             arrays[column.day] = read[column.name].values.cast(pa.date32())
-    schema = EXTRACTS[table.name]
+    schema = STORED[table.name]
     return pa.RecordBatch.from_arrays(
         [arrays[name].cast(schema.field(name).type) for name in schema.names], schema=schema
     )

@@ -31,7 +31,7 @@ def ingest(
     try:
         report = ingest_month(folder, month, engine=get_engine())
     except ImportRefused as exc:
-        _print_refusal(exc)
+        print_refusal(exc)
         raise typer.Exit(1) from exc
     except TelcoError as exc:
         err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
@@ -40,8 +40,9 @@ def ingest(
     _print_report(report)
 
 
-def _print_refusal(exc: ImportRefused) -> None:
-    table = Table(title=f"month refused: {exc.total} problem(s); nothing was written")
+def print_refusal(exc: ImportRefused) -> None:
+    """Every problem of a refused file (the first SHOWN_PROBLEMS), by file, row and field."""
+    table = Table(title=f"refused: {exc.total} problem(s); nothing was written")
     for column in ("file", "row", "field", "reason"):
         table.add_column(column)
     for problem in exc.problems[:SHOWN_PROBLEMS]:

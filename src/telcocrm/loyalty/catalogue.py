@@ -66,6 +66,14 @@ class RewardSpec(_Data):
         return self
 
 
+class PartnerSpec(_Data):
+    """A partner or contracted merchant whose customers' spending earns points (non-telecom points, brief §4)."""
+
+    code: str = Field(pattern=r"^[a-z0-9_]{2,32}$")
+    zh: str
+    en: str
+
+
 class Catalogue(_Data):
     """The whole file."""
 
@@ -74,6 +82,7 @@ class Catalogue(_Data):
     card_kinds: tuple[CardKindSpec, ...]
     card_levels: tuple[LevelSpec, ...]
     rewards: tuple[RewardSpec, ...] = ()
+    partners: tuple[PartnerSpec, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> Self:

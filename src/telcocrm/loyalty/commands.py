@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,3 +55,33 @@ def review_cards_command() -> None:
     with session_scope() as db:
         summary = review_card_levels(db=db, viewer=system_viewer(JOB))
     console.print(f"cards reviewed {summary.reviewed:,}: {summary.upgraded:,} up, {summary.downgraded:,} down")
+
+
+@loyalty_app.command("import-partner")
+def import_partner_command(
+    file: Annotated[Path, typer.Argument(help="a partner merchant's points file, CSV or Parquet")],
+    month: Annotated[str, typer.Option("--month", help="the month of its transactions, YYYY-MM")],
+) -> None:
+    """Check a partner merchant's file whole and post its points (the same file twice posts once)."""
+    from telcocrm.db.engine import get_engine
+    from telcocrm.errors import TelcoError
+    from telcocrm.extracts.command import print_refusal
+    from telcocrm.imports.problems import ImportRefused
+    from telcocrm.jobs.rules import load_rules
+    from telcocrm.loyalty.partner_points import import_partner_points
+
+    years = load_rules().loyalty.expiry_calendar_years
+    try:
+        done = import_partner_points(file, month, engine=get_engine(), expiry_years=years)
+    except ImportRefused as exc:
+        print_refusal(exc)
+        raise typer.Exit(1) from exc
+    except TelcoError as exc:
+        err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
+        raise typer.Exit(1) from exc
+    posting = done.posting
+    console.print(
+        f"{file.name}: {done.transactions:,} transactions → {done.awards:,} awards; ledger: "
+        f"{posting.earned_entries:,} entries, {posting.earned_points:,} points earned, "
+        f"{posting.corrected_awards:,} corrected"
+    )
