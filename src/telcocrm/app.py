@@ -65,6 +65,7 @@ def _include_routers(app: FastAPI) -> None:
     from telcocrm.loyalty.tmf_router import router as loyalty_router
     from telcocrm.party.tmf_router import router as party_router
     from telcocrm.staff.router import router as staff_router
+    from telcocrm.web.loyalty_pages import router as loyalty_pages_router
     from telcocrm.web.router import router as web_router
 
     # Routes are matched in order: the most requested first.
@@ -77,6 +78,7 @@ def _include_routers(app: FastAPI) -> None:
         loyalty_api_router,
         staff_router,
         web_router,
+        loyalty_pages_router,
     ):
         app.include_router(router)
 

@@ -21,6 +21,7 @@ from telcocrm.errors import InvalidInput, Locked, NotFound, TelcoError
 from telcocrm.models.enums import CertificateType, CustomerKind, StaffRole
 from telcocrm.staff import audit, service
 from telcocrm.staff.rules import PII_KINDS, Viewer, viewer_for
+from telcocrm.web import loyalty_data
 from telcocrm.web.i18n import LANGUAGES, Translator, translator
 
 router = APIRouter(include_in_schema=False)
@@ -314,6 +315,7 @@ def customer_page(request: Request, db: SessionDep, code: str) -> Response:
     except NotFound:
         message = t("error.not_found_text", code=code)
         return render(request, "error.html", t, 404, nav="customers", title=t("error.not_found_title"), message=message)
+    context["loyalty"] = loyalty_data.points_card(db, viewer, context["view"]["core"]["code"])
     return render(request, "customer.html", t, nav="customers", **context)
 
 
