@@ -16,7 +16,6 @@ from sqlalchemy import Engine, update
 
 from telcocrm.analytics import schemas
 from telcocrm.analytics.store import AnalyticsStore
-from telcocrm.config import get_settings
 from telcocrm.db.engine import session_factory
 from telcocrm.jobs.rules import load_rules
 from telcocrm.kit.money import cny
@@ -262,38 +261,36 @@ def record_at(engine: Engine, kind: PointsEntryKind, moment: datetime) -> None:
         conn.execute(update(ENTRY).where(ENTRY.c.kind == kind).values(recorded_at=moment))
 
 
-def test_the_analyst_page_sums_the_ledger_by_month_of_recording_with_a_chart_and_a_table(
+def test_the_analyst_page_sums_awards_by_month_earned_and_spending_by_month_recorded(
     client: TestClient, login: Login, clean_engine: Engine, admin: Viewer, tmp_path: Path
 ) -> None:
     code = person_with_value(clean_engine, admin, tmp_path)
-    with clean_engine.begin() as conn:
+    with clean_engine.begin() as conn:  # September's award, posted by the run some time after September
         ledger.post_awards(conn, award(code, "2026-09", 900), month="2026-09", expiry_years=2, recorded_by="run")
-    # 16:30 UTC on 30 September is 00:30 on 1 October in Shanghai: an October entry.
-    record_at(clean_engine, PointsEntryKind.EARN, datetime(2026, 9, 30, 16, 30, tzinfo=UTC))
     open_reward(clean_engine, admin, "mug", 250)
     login(StaffRole.STORE_CLERK)
     key = form_key(client.get(REDEEM, params={"q": code}).text, "mug")
     client.post(REDEEM, data=redeem_form(code, "mug", key, code))
     client.post("/web/logout")
+    # The redemption at 16:30 UTC on 30 September is 00:30 on 1 October in Shanghai: an October entry.
+    record_at(clean_engine, PointsEntryKind.SPEND, datetime(2026, 9, 30, 16, 30, tzinfo=UTC))
     login(StaffRole.ANALYST)
     with counted_statements(clean_engine) as statements:
         page = client.get("/web/loyalty/analysis?months=24")
     assert page.status_code == 200
     assert len(queries(statements)) <= 3
+    september = re.search(r'<tr data-month="2026-09">(.*?)</tr>', page.text, re.S)
     october = re.search(r'<tr data-month="2026-10">(.*?)</tr>', page.text, re.S)
-    september = re.search(r'<tr data-month="2026-09">', page.text)
-    assert october and not september
+    assert september and october
     unit = load_rules().loyalty.reward_unit_cost_fen
-    cells = re.findall(r"<td[^>]*>([^<]*)</td>", october.group(1))
-    assert cells[1:3] == ["900", "0"] and cells[5] == "900" and cells[6] == cny(900 * unit)
-    now = datetime.now(get_settings().zone)
-    current = re.search(rf'<tr data-month="{now:%Y-%m}">(.*?)</tr>', page.text, re.S)
-    assert current
-    assert re.findall(r"<td[^>]*>([^<]*)</td>", current.group(1))[2] == "250"
+    earned = re.findall(r"<td[^>]*>([^<]*)</td>", september.group(1))
+    assert earned[1:3] == ["900", "0"] and earned[5] == "900" and earned[6] == cny(900 * unit)
+    spent = re.findall(r"<td[^>]*>([^<]*)</td>", october.group(1))
+    assert spent[1:3] == ["0", "250"] and spent[5] == "650" and spent[7] == cny(650 * unit)
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text and 'role="img"' in page.text
     assert 'id="chart-points-title">每月积分发放、兑换与过期</title>' in page.text and "<script" not in page.text
     assert 'class="chart-axis-label">积分</text>' in page.text and 'class="chart-axis-label">元</text>' in page.text
-    assert "按积分台账每条记录的记账时间" in page.text
+    assert "发放的积分计入其所属的账期月份" in page.text
     english = client.get("/web/loyalty/analysis?lang=en").text
     assert "Points issued, spent and expired per month" in english and "Outstanding liability (CNY)" in english
 

@@ -56,7 +56,7 @@ class Member:
 
 @dataclass(frozen=True)
 class MonthFigures:
-    """The ledger of one month (by the month of recording, operator's time): points in, out, and what is owed."""
+    """The ledger of one month (awards by the month earned for, the rest by the month recorded): in, out, owed."""
 
     month: str
     issued: int  # earned, less awards corrected away
@@ -138,11 +138,13 @@ def ledger_by_month(db: Session, *, zone: ZoneInfo, unit_cost_fen: int, now: dat
 
 
 def _monthly_sums(db: Session, zone: ZoneInfo, now: datetime) -> Any:
-    """Points by month of recording and kind, in one statement over the ledger (a reversal joins what it undoes)."""
+    """Points by month and kind, in one statement over the ledger (a reversal joins what it undoes)."""
     entry, undone = ENTRY.alias("entry"), ENTRY.alias("undone")
     inner = (
         select(
-            _local_month(db, entry.c.recorded_at, zone, now).label("month"),
+            # Awards (and their corrections) count in the month they were earned for, which the run posts
+            # after that month ends; spending, expiry and adjustments in the month they happened.
+            func.coalesce(entry.c.month, _local_month(db, entry.c.recorded_at, zone, now)).label("month"),
             func.coalesce(undone.c.kind, entry.c.kind).label("kind"),
             entry.c.points,
         )
