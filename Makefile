@@ -10,7 +10,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CONSTRAINTS := -c constraints.txt
 export TELCOCRM_DATA_DIR ?= var
 
-.PHONY: demo test test-sqlite test-postgres lint bench bench-batch install install-test chromium java clean
+.PHONY: demo test test-sqlite test-postgres lint bench bench-batch bench-loyalty install install-test chromium java wrk clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,11 +53,14 @@ test-postgres: install-test java
 
 test: lint test-sqlite test-postgres
 
-# Figures for docs/benchmarks.md. Full size (1M customers) takes a while; BENCH_CUSTOMERS=20000 for a quick run.
-BENCH_CUSTOMERS ?= 1000000
-bench: install-test
+# The HTTP benchmarks drive the server with Debian's wrk.
+wrk:
 	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+# Figures for docs/benchmarks.md. Full size (1M customers) takes a while; BENCH_CUSTOMERS=20000 for a quick run.
+BENCH_CUSTOMERS ?= 1000000
+bench: install-test wrk
 	$(PY) benchmarks/bench_customer_import.py --customers $(BENCH_CUSTOMERS)
 	scripts/with-postgres.sh sh -c '$(PY) benchmarks/bench_customer_import.py --customers $(BENCH_CUSTOMERS) --database-url "$$TELCOCRM_TEST_DATABASE_URL"'
 	scripts/with-postgres.sh $(PY) benchmarks/bench_http.py --customers $(BENCH_CUSTOMERS)
@@ -66,6 +69,13 @@ bench: install-test
 BENCH_SUBSCRIBERS ?= 1000000
 bench-batch: install-test java
 	$(PY) benchmarks/bench_batch.py --subscribers $(BENCH_SUBSCRIBERS) --spark
+
+# Redemption over HTTP (issue 4): customers with points, 50 clients redeeming on PostgreSQL, then the ledger
+# checked. BENCH_LOYALTY_CUSTOMERS=2000 for a smoke run (about 30 s).
+BENCH_LOYALTY_CUSTOMERS ?= 100000
+bench-loyalty: install-test wrk
+	TELCOCRM_PG_OPTIONS="-c shared_buffers=1GB" scripts/with-postgres.sh \
+	  $(PY) benchmarks/bench_redemption.py --customers $(BENCH_LOYALTY_CUSTOMERS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

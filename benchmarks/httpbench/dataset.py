@@ -55,7 +55,7 @@ FROM customer WHERE id <= :n
 PROFILES_SQL = """
 INSERT INTO customer_profile (customer_id, contact_phone, contact_email, contact_address, province, city,
                               preferred_channel, contact_time, do_not_disturb, occupation, income_band, education,
-                              hobbies, source, changed_at)
+                              hobbies, strategic, home_business, source, changed_at)
 SELECT id,
        '1' || (3 + id % 7)::text || lpad(((id::bigint * 7919) % 1000000000)::text, 9, '0'),
        CASE WHEN id % 3 = 0 THEN 'c' || id::text || '@example.cn' END,
@@ -65,9 +65,10 @@ SELECT id,
        (ARRAY['工作日白天','晚上','周末'])[1 + id % 3],
        id % 17 = 0,
        (ARRAY['教师','工程师','医生','个体经营','公务员','学生'])[1 + id % 6],
-       (ARRAY['low','middle','high'])[1 + id % 3],
+       (ARRAY['below_3k','3k_to_8k','8k_to_20k','above_20k'])[1 + id % 4],
        (ARRAY['高中','本科','硕士'])[1 + id % 3],
        CAST((ARRAY['["读书"]','["旅游","摄影"]','[]'])[1 + id % 3] AS json),
+       false, false,
        'import', now()
 FROM customer WHERE id <= :n AND id % 10 <> 3
 """

@@ -1,10 +1,11 @@
-"""Runs wrk with benchmarks/wrk/customers.lua and reads its figures back."""
+"""Runs wrk with a script of benchmarks/wrk/ (customers.lua unless told) and reads its figures back."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,20 +64,43 @@ def wrk_version() -> str:
     return words[1] if len(words) > 1 else "unknown"
 
 
-def wrk_command(url: str, path_pattern: str, codes_file: Path, token: str, load: Load) -> list[str]:
-    """The wrk command line for one run (the rate, when paced, is handed to each thread's script)."""
+def wrk_command(
+    url: str,
+    path_pattern: str,
+    codes_file: Path,
+    token: str,
+    load: Load,
+    *,
+    script: Path = SCRIPT,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The wrk command line for one run (the rate, when paced, is handed to each thread's script).
+
+    Another `script` takes the same first arguments; its `extra` ones follow the rate ("0" when unpaced).
+    """
     command = [
         wrk_binary(), "--latency", f"-t{load.threads}", f"-c{load.connections}", f"-d{load.seconds}s",
-        "--timeout", "5s", "-s", str(SCRIPT), url, "--", path_pattern, str(codes_file), token,
+        "--timeout", "5s", "-s", str(script), url, "--", path_pattern, str(codes_file), token,
     ]  # fmt: skip
     if load.rate is not None:
         command.append(f"{load.rate / load.threads:.3f}")
-    return command
+    elif extra:
+        command.append("0")
+    return command + list(extra)
 
 
-def run_wrk(url: str, path_pattern: str, codes_file: Path, token: str, load: Load) -> WrkResult:
+def run_wrk(
+    url: str,
+    path_pattern: str,
+    codes_file: Path,
+    token: str,
+    load: Load,
+    *,
+    script: Path = SCRIPT,
+    extra: Sequence[str] = (),
+) -> WrkResult:
     """Run wrk once and parse its summary."""
-    command = wrk_command(url, path_pattern, codes_file, token, load)
+    command = wrk_command(url, path_pattern, codes_file, token, load, script=script, extra=extra)
     reply = subprocess.run(command, capture_output=True, text=True, check=False)
     if reply.returncode != 0:
         raise SystemExit(f"wrk failed ({reply.returncode}): {reply.stderr.strip()}")
