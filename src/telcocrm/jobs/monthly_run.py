@@ -199,20 +199,15 @@ def review_cards(database: SqlEngine) -> None:
 
 
 def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awards: Path) -> None:
-    """The month's published awards into the points ledger (a rerun of the month posts nothing twice)."""
-    from telcocrm.loyalty.ledger import post_awards
+    """The month's published awards into the points ledger, part by part (a rerun posts nothing twice)."""
+    from telcocrm.loyalty.ledger_parts import post_awards_in_parts
 
-    with database.begin() as conn:
-        post_awards(
-            conn,
-            pq.read_table(awards),
-            month=month,
-            expiry_years=rules.loyalty.expiry_calendar_years,
-            recorded_by=RUN_RECORDER,
-        )
-        if conn.dialect.name == "postgresql":
-            # Fresh statistics for the entries just posted: without them the planner answers the counter's lots
-            # query by intersecting indexes (3.3 ms instead of 0.07 ms, docs/benchmarks.md) until autovacuum runs.
+    years = rules.loyalty.expiry_calendar_years
+    post_awards_in_parts(database, pq.read_table(awards), month=month, expiry_years=years, recorded_by=RUN_RECORDER)
+    if database.dialect.name == "postgresql":
+        # Fresh statistics for the entries just posted: without them the planner answers the counter's lots
+        # query by intersecting indexes (3.3 ms instead of 0.07 ms, docs/benchmarks.md) until autovacuum runs.
+        with database.begin() as conn:
             conn.exec_driver_sql("ANALYZE points_entry")
 
 

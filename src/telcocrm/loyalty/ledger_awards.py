@@ -100,13 +100,24 @@ def award_key(customer_code: str, month: str, rule: str, source: str) -> str:
     return f"{customer_code}|{month}|{rule}|{source}"
 
 
+CodeRange = tuple[str | None, str | None]  # customer codes from (inclusive) to (exclusive); None: no bound
+
+
 def post_awards(
-    conn: Connection, awards: pa.Table, *, month: str, expiry_years: int, recorded_by: str, month_complete: bool = True
+    conn: Connection,
+    awards: pa.Table,
+    *,
+    month: str,
+    expiry_years: int,
+    recorded_by: str,
+    month_complete: bool = True,
+    within: CodeRange = (None, None),
 ) -> PostingSummary:
     """Post a month's published awards (schemas.POINTS_AWARDS); a rerun with the same awards writes nothing.
 
     An award whose points changed since the last posting is corrected (reversal, then a new earn). With
-    `month_complete`, the awards are the month's whole truth: a key posted before but absent now is withdrawn.
+    `month_complete`, the awards are the month's whole truth for the customers `within` the range: a key posted
+    before for one of them but absent now is withdrawn.
     """
     parse_month(month)
     published = published_awards(awards, month)
@@ -119,7 +130,7 @@ def post_awards(
     writer.flush()
     opened = _open_accounts(conn, posting.recorded_at)
     earned, earned_points = _earn_new(conn, posting)
-    summary = _correct(conn, posting, month_complete)
+    summary = _correct(conn, posting, month_complete, within)
     CHANGE.drop(conn)
     AWARD.drop(conn)
     return PostingSummary(month, opened, earned + summary[0], earned_points + summary[1], *summary[2:])
@@ -206,9 +217,11 @@ def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
     return int(count), int(points)
 
 
-def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple[int, int, int, int, int]:
+def _correct(
+    conn: Connection, posting: _Posting, month_complete: bool, within: CodeRange
+) -> tuple[int, int, int, int, int]:
     """Correct the keys whose award changed: (earned entries, earned points, keys, reversals, points taken back)."""
-    changed = _find_changes(conn, posting.month, month_complete)
+    changed = _find_changes(conn, posting.month, month_complete, within)
     if not changed:
         return 0, 0, 0, 0, 0
     if conn.dialect.name == "postgresql":  # SQLite already holds its one write lock
@@ -225,13 +238,13 @@ def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple
     return len(earns), sum(row["points"] for row in earns), changed, len(reversals), taken
 
 
-def _find_changes(conn: Connection, month: str, month_complete: bool) -> int:
+def _find_changes(conn: Connection, month: str, month_complete: bool, within: CodeRange) -> int:
     """Fill the change table with the keys whose award differs from what is posted; returns how many."""
     mine = ENTRY.c.kind.in_([PointsEntryKind.EARN, PointsEntryKind.REVERSAL])
     posted = (
         select(ENTRY.c.account_id, ENTRY.c.rule, ENTRY.c.source, func.sum(ENTRY.c.points).label("awarded"))
         .add_columns(func.count().label("entries"))
-        .where(ENTRY.c.month == month, mine)
+        .where(ENTRY.c.month == month, mine, ENTRY.c.account_id.in_(_accounts_within(within)))
         .group_by(ENTRY.c.account_id, ENTRY.c.rule, ENTRY.c.source)
         .subquery()
     )
@@ -250,6 +263,17 @@ def _find_changes(conn: Connection, month: str, month_complete: bool) -> int:
     columns = ["account_id", "customer_code", "rule", "source", "points", "reason", "awarded", "entries"]
     conn.execute(insert(CHANGE).from_select(columns, union_all(*queries)))
     return int(conn.execute(select(func.count()).select_from(CHANGE)).scalar_one())
+
+
+def _accounts_within(within: CodeRange) -> Select[Any]:
+    """The ids of the accounts whose customer codes fall in the range (a part of the month's posting)."""
+    first, beyond = within
+    accounts = select(ACCOUNT.c.id)
+    if first is not None:
+        accounts = accounts.where(ACCOUNT.c.customer_code >= first)
+    if beyond is not None:
+        accounts = accounts.where(ACCOUNT.c.customer_code < beyond)
+    return accounts
 
 
 def _revisions(conn: Connection, posting: _Posting) -> list[dict[str, Any]]:
