@@ -125,15 +125,19 @@ class _CopyStream(io.RawIOBase):
         return not self.pending
 
     def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = self.copy.read()
-            if not chunk:
-                return 0  # the end of the COPY
-            self.pending = bytes(chunk)
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
+        # COPY hands over a row at a time; Arrow parses a block per read, so a read fills the whole buffer (a
+        # block of COPY_BLOCK_BYTES) unless the COPY ends: short reads would make a tiny batch per row.
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < len(view):
+            if not self.pending:
+                self.pending = bytes(self.copy.read())
+                if not self.pending:
+                    break  # the end of the COPY
+            size = min(len(view) - filled, len(self.pending))
+            view[filled : filled + size] = self.pending[:size]
+            self.pending = self.pending[size:]
+            filled += size
+        return filled
 
 
 def base_query(as_of: date) -> sa.Select[Any]:
