@@ -59,12 +59,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from telcocrm.accounts.tmf_router import router as account_router
+    from telcocrm.churn.router import router as churn_records_router
     from telcocrm.customers.router import router as customer_router
     from telcocrm.customers.tmf_router import router as tmf_customer_router
     from telcocrm.loyalty.router import router as loyalty_api_router
     from telcocrm.loyalty.tmf_router import router as loyalty_router
     from telcocrm.party.tmf_router import router as party_router
     from telcocrm.staff.router import router as staff_router
+    from telcocrm.web.churn_pages import router as churn_pages_router
+    from telcocrm.web.churn_report_pages import router as churn_report_pages_router
     from telcocrm.web.loyalty_pages import router as loyalty_pages_router
     from telcocrm.web.router import router as web_router
 
@@ -79,6 +82,9 @@ def _include_routers(app: FastAPI) -> None:
         staff_router,
         web_router,
         loyalty_pages_router,
+        churn_records_router,
+        churn_pages_router,
+        churn_report_pages_router,
     ):
         app.include_router(router)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from telcocrm.churn.commands import churn_app
 from telcocrm.config import get_settings
 from telcocrm.db import migrate
 from telcocrm.db.engine import get_engine, session_scope
@@ -39,6 +40,7 @@ app.command("ingest")(ingest)
 app.command("run-month")(run_month_command)
 app.add_typer(results_app, name="results")
 app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(churn_app, name="churn")
 console = Console()
 err = Console(stderr=True)
 
@@ -172,6 +174,7 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Build the embedded demo: migrate, load a synthetic operator and run its months once, reset logins, serve."""
+    from telcocrm.demo.churn import prepare_demo_churn, train_demo_churn_model
     from telcocrm.demo.loyalty import prepare_demo_loyalty
     from telcocrm.demo.operator import build_demo_operator
     from telcocrm.jobs.run_summary import print_summary
@@ -184,6 +187,8 @@ def demo(
             folder, database=get_engine(), subscribers=subscribers, months=months, seed=seed, say=console.print
         )
         prepare_demo_loyalty(get_engine(), say=console.print)
+        report = train_demo_churn_model(get_engine(), say=console.print) or report
+        prepare_demo_churn(get_engine(), folder, say=console.print)
         print_summary(console, report)
     else:
         console.print(f"demo data already loaded ({_customer_count()} customers)")

@@ -103,6 +103,8 @@ def test_demo_loads_a_synthetic_operator_and_runs_its_months_once(tmp_path: Path
     engine.dispose()
     assert customers > 100 and len(months) == 2
     assert "积分 points:" in first.stdout and "member cards issued" in first.stdout
+    assert "leavers recorded" in first.stdout, "the churn database holds the demo's leavers"
+    assert "churn model: not trained" in first.stdout and "at least 5" in first.stdout, "two months are too few"
     with engine.connect() as conn:
         rewards = conn.execute(select(func.count()).select_from(Reward)).scalar_one()
         cards = conn.execute(select(func.count()).select_from(MemberCard)).scalar_one()

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, func, select
 from telcocrm.analytics import schemas
 from telcocrm.jobs.monthly_run import STEPS
 from telcocrm.jobs.rules import load_rules
-from telcocrm.models import CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
+from telcocrm.models import ChurnRecord, CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
 from tests.conftest import empty_database
 
 SUBSCRIBERS = 1500
@@ -40,6 +40,11 @@ RESULT_FILES = {
     "subscriber_points": ("subscriber_id",),
     "points_awards": ("customer_code", "rule", "source"),
     "points_liability": ("segment", "value_tier"),
+    "churn_warnings": ("subscriber_id",),
+    "retention_caps": ("customer_code",),
+    "retention_offers": ("customer_code",),
+    "retention_matrix": ("lifecycle_stage", "value_tier", "brand"),
+    "warning_list": ("customer_code",),
 }
 
 
@@ -157,6 +162,26 @@ def ledger(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         points, entries = conn.execute(select(func.coalesce(func.sum(PointsEntry.points), 0), func.count())).one()
     return int(points), int(entries)
+
+
+def test_each_month_warns_within_the_cost_caps_and_records_its_leavers(operator: Operator, engine: Engine) -> None:
+    folder = operator.results_dir(END_MONTH)
+    features = pq.read_table(folder / "subscriber_features.parquet")
+    left = features.filter(features["terminated_in_month"])
+    warnings = pq.read_table(folder / "churn_warnings.parquet")
+    assert warnings.num_rows == features.num_rows - left.num_rows, "every line still in the network is checked"
+    listed = pq.read_table(folder / "warning_list.parquet").to_pylist()
+    assert listed, "a realistic month has warned customers"
+    values = [row["risk_value_fen"] for row in listed]
+    assert values == sorted(values, reverse=True), "the list comes riskiest × most valuable first"
+    offered = [row for row in listed if row["measure_code"] is not None]
+    assert offered and all(row["measure_cost_fen"] <= row["cost_cap_fen"] for row in offered)
+    assert all(row["rule_reasons"] for row in listed if "rules" in row["warned_by"])
+    with engine.connect() as conn:
+        recorded = conn.execute(
+            select(func.count()).select_from(ChurnRecord).where(ChurnRecord.month_left == END_MONTH)
+        ).scalar_one()
+    assert recorded == left.num_rows > 0, "every line that left in the month is in the churn database"
 
 
 def test_the_published_points_of_every_month_reach_the_ledger_once(operator: Operator, engine: Engine) -> None:

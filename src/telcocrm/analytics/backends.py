@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -64,6 +65,9 @@ def spark_session() -> Any:
         raise InvalidInput("Spark is not installed: pip install 'telcocrm[spark]'", field="engine") from exc
     _java_home()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: never bind to the public interface
+    # Python work on the executors (churn scoring) needs telcocrm and its model libraries: in local mode this very
+    # interpreter; on a cluster, set PYSPARK_PYTHON to an environment with telcocrm installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     master = os.environ.get("TELCOCRM_SPARK_MASTER", "local[2]")
     return (
         SparkSession.builder.master(master)
@@ -139,7 +143,55 @@ def _write_spark(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int
     folder = path.with_suffix(".spark")
     shutil.rmtree(folder, ignore_errors=True)
     con.to_parquet(expr, str(folder))
-    parts = ds.dataset(str(folder), format="parquet")  # one file per partition: gather them
+    return _gather(folder, path, schema)
+
+
+BatchFunction = Callable[[pa.RecordBatch], pa.RecordBatch]
+
+
+def map_batches(con: Any, expr: ir.Table, function: BatchFunction, path: Path, schema: pa.Schema, rows: int) -> int:
+    """Apply a Python function (a model's scoring) to the table batch by batch into one Parquet file of `schema`.
+
+    DuckDB hands Arrow batches of `rows` rows to the function in this process. Spark runs it on its executors
+    (mapInArrow): the function is shipped with each task and rows never gather on the driver; the executors'
+    part files are then joined into one file as write_parquet does. Returns the row count.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if con.name == Engine.DUCKDB.value:
+        return _map_duckdb(con, expr, function, path, schema, rows)
+    return _map_spark(con, expr, function, path, schema)
+
+
+def _map_duckdb(con: Any, expr: ir.Table, function: BatchFunction, path: Path, schema: pa.Schema, rows: int) -> int:
+    written = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        # DuckDB's own reader: Ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has.
+        for batch in con.con.sql(con.compile(expr)).to_arrow_reader(rows):
+            result = function(batch)
+            writer.write_batch(result)
+            written += result.num_rows
+        if written == 0:
+            writer.write_table(schema.empty_table())
+    return written
+
+
+def _map_spark(con: Any, expr: ir.Table, function: BatchFunction, path: Path, schema: pa.Schema) -> int:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    def apply(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield function(batch)
+
+    frame = con._session.sql(con.compile(expr))
+    folder = path.with_suffix(".spark")
+    shutil.rmtree(folder, ignore_errors=True)
+    frame.mapInArrow(apply, from_arrow_schema(schema)).write.parquet(str(folder))
+    return _gather(folder, path, schema)
+
+
+def _gather(folder: Path, path: Path, schema: pa.Schema) -> int:
+    """Spark's folder of part files (one per partition) as one Parquet file, batch by batch."""
+    parts = ds.dataset(str(folder), format="parquet")
     rows = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for batch in parts.to_batches():

@@ -121,6 +121,7 @@ BASE = pa.schema(
         ("contract_end_date", pa.date32()),
         ("channel_code", pa.string()),
         ("returning_rating", pa.string()),  # rating held when a former customer left (same certificate); else null
+        ("city", pa.string()),  # the branch (地市分公司) serving the customer: the city of the customer's profile
     ]
 )
 
@@ -353,5 +354,104 @@ PARTNER_POINTS = pa.schema(
         ("amount_fen", FEN),  # what the customer spent at the merchant
         ("points", pa.int64()),  # what the partner awards for it
         ("reference", pa.string()),  # the partner's transaction number, once per merchant
+    ]
+)
+
+# --- Churn early warning and retention (issue 5; docs/churn.md, docs/retention.md) -----------------------------------
+# Churn signals (the seed's warning items): suspension, plan_downgrade, arpu_drop, offnet_forwarding,
+# called_numbers_drop, contract_ending, complaint, port_out_query.
+
+# One row per line of the month's subscriber features still in the network at the month's end: the learned
+# model's calibrated probability of leaving within the model's horizon, and its reasons in business words.
+CHURN_SCORES = pa.schema(
+    [
+        ("month", MONTH),
+        ("subscriber_id", pa.string()),
+        ("customer_code", pa.string()),
+        ("churn_probability", pa.float64()),  # calibrated, 0–1
+        ("risk_decile", pa.int64()),  # 1 = the tenth most at risk … 10 = the least
+        ("top_signal", pa.string()),  # the churn signal of the strongest reason; null when none pushes risk up
+        ("reasons", pa.string()),  # up to three reasons, Chinese / English, joined by " | "; filled for warned lines
+        ("model_version", pa.string()),
+    ]
+)
+# One row per customer of the month's customer features: the most the operator spends to keep the customer
+# (docs/retention.md: formula and defaults), and what it is computed from.
+RETENTION_CAPS = pa.schema(
+    [
+        ("month", MONTH),
+        ("customer_code", pa.string()),
+        ("value_tier", pa.string()),  # high | mid | low
+        ("main_product", pa.string()),  # product of the main line: its ACPU (acquisition cost) bounds the cap
+        ("arpu_fen", FEN),  # the customer's 3-month ARPU (all lines)
+        ("group_size", pa.int64()),  # n: members under the customer's group accounts (1 for a single customer)
+        ("cost_cap_fen", FEN),
+    ]
+)
+# One row per line of the month's subscriber features still in the network at the month's end (not terminated in
+# the month): every churn warning rule that fired ([churn] rules; docs/rules.md § Churn warning rules).
+CHURN_WARNINGS = pa.schema(
+    [
+        ("month", MONTH),
+        ("subscriber_id", pa.string()),
+        ("customer_code", pa.string()),
+        ("warning_score", pa.int64()),  # sum of the fired rules' weights; 0 when none fired
+        ("warned", pa.bool_()),  # warning_score ≥ churn.warn_score_at_least
+        ("fired_rules", pa.string()),  # rule ids (churn.<id>) in the file's order, comma-separated; "" when none
+        ("signals", pa.string()),  # distinct signals of the fired rules, in the file's order, comma-separated
+        ("top_signal", pa.string()),  # signal of the heaviest fired rule (the first on a tie); null when none
+        ("top_rule", pa.string()),
+        ("reasons", pa.string()),  # the fired rules' reasons, Chinese / English, joined by " | "; "" when none
+    ]
+)
+# One row per warned customer (a line warned by the rules or by the model): the retention measure recommended
+# within the customer's cost cap (docs/retention.md § Recommendations), or none and why.
+RETENTION_OFFERS = pa.schema(
+    [
+        ("month", MONTH),
+        ("customer_code", pa.string()),
+        ("subscriber_id", pa.string()),  # the warned line the recommendation answers
+        ("value_tier", pa.string()),
+        ("lifecycle_stage", pa.string()),  # of that line
+        ("signal", pa.string()),  # the churn signal answered; null when neither rules nor model name one
+        ("warned_by", pa.string()),  # rules | model | rules,model
+        ("warning_score", pa.int64()),
+        ("churn_probability", pa.float64()),  # null without model scores
+        ("arpu_fen", FEN),  # the customer's 3-month ARPU
+        ("risk_value_fen", FEN),  # ARPU × probability (without a probability: ARPU × min(score, 100) / 100)
+        ("cost_cap_fen", FEN),
+        ("measure_code", pa.string()),  # seed code (DM001 …); null when nothing fits within the cap
+        ("measure_phase", pa.string()),  # save | maintenance
+        ("measure_cost_fen", FEN),
+        ("offer_reason", pa.string()),  # why this measure, or why none (Chinese / English)
+    ]
+)
+# Lines of the month per lifecycle stage × value tier × brand (brief §8 目标市场客户细分), with the retention phase
+# the cell belongs to (retention.toml [phases]).
+RETENTION_MATRIX = pa.schema(
+    [
+        ("month", MONTH),
+        ("lifecycle_stage", pa.string()),
+        ("value_tier", pa.string()),  # high | mid | low; null for a customer without a segment row
+        ("brand", pa.string()),
+        ("retention_phase", pa.string()),  # prevention | maintenance | save; null for a stage the file does not map
+        ("lines", pa.int64()),
+        ("customers", pa.int64()),  # distinct customers with a line in the cell
+        ("arpu_fen", FEN),  # sum of the lines' 3-month ARPU
+        ("warned_lines", pa.int64()),  # lines warned by the rules (CHURN_WARNINGS.warned)
+    ]
+)
+# What the branch's warning list shows (web /web/churn/warnings, CSV and Excel exports): one row per warned customer
+# of RETENTION_OFFERS, with the branch, the warned line's product and brand and every reason, riskiest × most
+# valuable first (risk_value_fen descending).
+WARNING_LIST = pa.schema(
+    [
+        *RETENTION_OFFERS,
+        ("city", pa.string()),  # the branch: the customer's city (BASE.city); null when the profile has none
+        ("product", pa.string()),  # of the warned line
+        ("brand", pa.string()),
+        ("risk_decile", pa.int64()),  # CHURN_SCORES.risk_decile; null without model scores
+        ("model_reasons", pa.string()),  # CHURN_SCORES.reasons of the warned line
+        ("rule_reasons", pa.string()),  # CHURN_WARNINGS.reasons of the warned line; "" when no rule fired
     ]
 )

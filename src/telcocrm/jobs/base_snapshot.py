@@ -172,6 +172,7 @@ def base_query(as_of: date) -> sa.Select[Any]:
         _raw(sub.c.contract_end_date),
         sub.c.channel_code,
         returning.c.rating,
+        profile.c.city,
     ]
     joined = (
         sub.join(customer, customer.c.id == sub.c.customer_id)

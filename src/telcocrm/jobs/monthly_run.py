@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine as SqlEngine
@@ -38,12 +39,19 @@ STEPS = (
     "segments",
     "lifecycle",
     "subscriber_results",
+    "churn_warnings",
+    "churn_scores",
+    "retention_caps",
+    "retention_offers",
+    "retention_matrix",
+    "warning_list",
     "subscriber_points",
     "points_awards",
     "points_liability",
     "database",
     "points",
     "cards",
+    "churn_records",
 )
 
 
@@ -56,6 +64,7 @@ class RunReport:
     customers: int = 0
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    churn_model: str | None = None  # the version of the churn model that scored the month; None: no model published
     summary: RunSummary | None = None
 
 
@@ -144,6 +153,7 @@ def _run_steps(
     )
     results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
     materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
+    report.churn_model = _churn(con, out, rules, timer, features, customers, segments, lifecycle, materialise)
     _points(con, store, out, month, database, rules, inputs, features, customers, credit, segments, materialise)
     with timer("database"):
         write_back(database, month, rules.rules_version, out)
@@ -151,6 +161,8 @@ def _run_steps(
         post_month_points(database, month, rules, out / "points_awards.parquet")
     with timer("cards"):
         review_cards(database)
+    with timer("churn_records"):
+        record_leavers(database, store, month, out)
 
 
 def _points(
@@ -186,6 +198,85 @@ def _points(
     awards = materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
     liability = points_liability(awards, segments, rules.loyalty.reward_unit_cost_fen)
     materialise("points_liability", liability, schemas.POINTS_LIABILITY)
+
+
+def _churn(
+    con: Any,
+    out: Path,
+    rules: MonthlyRules,
+    timer: _Timer,
+    features: Any,
+    customers: Any,
+    segments: Any,
+    lifecycle: Any,
+    materialise: Callable[[str, Any, pa.Schema], Any],
+) -> str | None:
+    """Warnings by rule, scores by the published model (when there is one), caps, offers and the retention matrix."""
+    from telcocrm.analytics.marts.churn_warnings import churn_warnings
+    from telcocrm.analytics.marts.retention import retention_caps, retention_offers
+    from telcocrm.analytics.marts.retention_matrix import retention_matrix
+    from telcocrm.analytics.marts.warning_list import warning_list
+    from telcocrm.churn.cost_cap import load_retention_rules
+
+    retention = load_retention_rules()
+    warnings = materialise("churn_warnings", churn_warnings(features, rules.churn), schemas.CHURN_WARNINGS)
+    with timer("churn_scores"):
+        version = score_churn(con, features, out)
+    scores = con.read_parquet(str(out / "churn_scores.parquet")) if version else None
+    caps = materialise(
+        "retention_caps",
+        retention_caps(customers, segments, features, retention).order_by("customer_code"),
+        schemas.RETENTION_CAPS,
+    )
+    offers = retention_offers(warnings, scores, lifecycle, caps, features, retention, rules.churn)
+    materialise(
+        "retention_offers", offers.order_by(ibis.desc("risk_value_fen"), "customer_code"), schemas.RETENTION_OFFERS
+    )
+    matrix = retention_matrix(lifecycle, segments, features, warnings, retention)
+    materialise("retention_matrix", matrix, schemas.RETENTION_MATRIX)
+    base = con.read_parquet(str(out / "base.parquet"))
+    listed = warning_list(con.read_parquet(str(out / "retention_offers.parquet")), base, features, warnings, scores)
+    materialise("warning_list", listed, schemas.WARNING_LIST)
+    return version
+
+
+def score_churn(con: Any, features: Any, out: Path) -> str | None:
+    """The month's lines scored by the published churn model into churn_scores.parquet; its version, or None."""
+    from telcocrm.analytics.backends import map_batches
+    from telcocrm.churn.monthly_config import load_model_settings
+    from telcocrm.churn.scoring import ChurnScorer, lines_to_score, published_model_path, with_risk_deciles
+    from telcocrm.config import get_settings
+
+    path = published_model_path(get_settings().data_dir)
+    if not path.exists():
+        return None
+    settings = load_model_settings()
+    scorer = ChurnScorer(path.read_text(encoding="utf-8"), settings)
+    scorer.check(schemas.SUBSCRIBER_FEATURES)
+    scored = out / "churn_scored.parquet"
+    map_batches(
+        con, lines_to_score(features, scorer.model), scorer, scored, schemas.CHURN_SCORES, settings.scoring.batch_rows
+    )
+    write_parquet(
+        con, with_risk_deciles(con.read_parquet(str(scored))), out / "churn_scores.parquet", schemas.CHURN_SCORES
+    )
+    scored.unlink()
+    return scorer.version
+
+
+def record_leavers(database: SqlEngine, store: AnalyticsStore, month: str, out: Path) -> None:
+    """The month's leavers into the churn database (a rerun adds nothing twice, surveyed reasons stay)."""
+    from telcocrm.churn.leavers import record_month_leavers
+
+    following = store.result_path(add_months(month, 1), "base")
+    record_month_leavers(
+        database,
+        month,
+        out / "subscriber_features.parquet",
+        out / "base.parquet",
+        next_base_path=following if following.exists() else None,
+        segments_path=out / "segments.parquet",
+    )
 
 
 def review_cards(database: SqlEngine) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from telcocrm.churn.warning_rules import ChurnRules
 from telcocrm.credit.config import CreditRules
 from telcocrm.errors import InvalidInput
 from telcocrm.lifecycle.config import LifecycleRules
@@ -27,6 +28,7 @@ class MonthlyRules(BaseModel):
     segments: SegmentRules = SegmentRules()
     lifecycle: LifecycleRules = LifecycleRules()
     loyalty: LoyaltyRules = LoyaltyRules()
+    churn: ChurnRules = ChurnRules()
     digest: str = ""  # first 8 hex digits of the file's SHA-256
 
     @property

@@ -2,6 +2,7 @@
 
 from telcocrm.models.account import BillingAccount
 from telcocrm.models.assessment_run import AssessmentRun
+from telcocrm.models.churn import ChurnRecord, ChurnRecordHistory, SaveAttempt
 from telcocrm.models.credit import CreditRatingHistory
 from telcocrm.models.customer import (
     Certificate,
@@ -24,6 +25,8 @@ __all__ = [
     "AuditRecord",
     "BillingAccount",
     "Certificate",
+    "ChurnRecord",
+    "ChurnRecordHistory",
     "CodeCounter",
     "CreditRatingHistory",
     "Customer",
@@ -39,6 +42,7 @@ __all__ = [
     "RedemptionHistory",
     "Reward",
     "RewardStockHistory",
+    "SaveAttempt",
     "SegmentHistory",
     "StaffUser",
     "Subscriber",

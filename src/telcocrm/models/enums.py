@@ -223,3 +223,90 @@ class StockAction(StrEnum):
     CANCELLED = "cancelled"  # a cancelled redemption gave it back
     RESTOCK = "restock"  # staff added or removed units
     SET = "set"  # staff set the count (or made it unlimited)
+
+
+# --- Churn database (issue 5; brief §8, seed 001 DA003, DS001–DS003) ----------------------------------------------
+
+
+class ChurnReason(StrEnum):
+    """Survey churn reasons (离网原因调查)."""
+
+    NETWORK_QUALITY = "network_quality"  # 网络质量
+    PRICE = "price"  # 价格因素
+    HANDSET_QUALITY = "handset_quality"  # 手机质量
+    BILLING = "billing"  # 计费收费
+    AFTER_SALES = "after_sales"  # 售后服务
+    CHANNEL_CARD_DUMPING = "channel_card_dumping"  # 渠道倒卡
+    OTHER = "other"
+
+
+class ChurnControllability(StrEnum):
+    """How far the operator controls a churn reason (可控程度)."""
+
+    INTERNAL_EASY = "internal_easy"  # 易于控制的内部原因
+    EXTERNAL_CONTROLLABLE = "external_controllable"  # 可控性较强的外部原因
+    INTERNAL_HARD = "internal_hard"  # 短期内难以改变的内部原因
+    EXTERNAL_HARD = "external_hard"  # 难以控制的外部原因
+
+
+class ChurnUrgency(StrEnum):
+    """How urgent it is to act on a churn reason (紧迫程度)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ChurnDestination(StrEnum):
+    """Where a churned line went (离网去向)."""
+
+    COMPETITOR = "competitor"  # 竞争对手
+    OWN_PRODUCT = "own_product"  # 本公司其他产品
+    UNKNOWN = "unknown"  # not surveyed yet
+
+
+class ChurnRecordSource(StrEnum):
+    """What first recorded a churned line."""
+
+    MONTHLY_RUN = "monthly_run"  # terminated in the month's billing data
+    COUNTER = "counter"  # a refused save at the leaving point (DS002)
+    SURVEY = "survey"  # a churn survey or a callback
+
+
+class SaveFlow(StrEnum):
+    """The save measure behind an attempt (seed 001 codes)."""
+
+    CALLBACK = "DS001"  # 一对一回访
+    LEAVING_POINT = "DS002"  # 离网点挽留
+    WIN_BACK = "DS003"  # 离网后回归
+
+
+class SaveOutcome(StrEnum):
+    SAVED = "saved"
+    REFUSED = "refused"
+    PENDING = "pending"
+    UNREACHABLE = "unreachable"
+
+
+# --- Churn warning and retention (issue 5; brief §8, seed 001 离网预警模型 and 维系挽留措施) -------------------------
+
+
+class ChurnSignal(StrEnum):
+    """The seed's churn warning items: warning rules, the model's reason codes and retention measures name them."""
+
+    SUSPENSION = "suspension"  # 停机时长和频次
+    PLAN_DOWNGRADE = "plan_downgrade"  # 套餐降档及频次
+    ARPU_DROP = "arpu_drop"  # ARPU异动
+    OFFNET_FORWARDING = "offnet_forwarding"  # 呼转网外
+    CALLED_NUMBERS_DROP = "called_numbers_drop"  # 通话号码减少
+    CONTRACT_ENDING = "contract_ending"  # 协议到期
+    COMPLAINT = "complaint"  # 投诉
+    PORT_OUT_QUERY = "port_out_query"  # 咨询携号转网
+
+
+class RetentionPhase(StrEnum):
+    """The phase a retention measure belongs to (预防, 维系, 挽留)."""
+
+    PREVENTION = "prevention"
+    MAINTENANCE = "maintenance"
+    SAVE = "save"
