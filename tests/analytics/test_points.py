@@ -242,24 +242,21 @@ def test_the_customer_group_decides_the_rate(con: Any) -> None:
         assert awards[(code, "points.consumption")]["points"] == consumption(100, group)
 
 
-def test_the_liability_is_published_points_times_the_unit_cost(con: Any) -> None:
+def test_the_liability_is_published_points_times_the_unit_cost_per_branch(con: Any) -> None:
     customers = [customer("H1"), customer("H2"), customer("L1")]
     segments = [segment("H1", "high"), segment("H2", "high"), segment("L1", "low")]
     bills = (payment(10_000, date(2026, 6, 20)), payment(10_000, date(2026, 6, 20), subscriber_id="S3"))
     _, awards = Month(customers, segments=segments, bills=bills).run(con)
     table = build_table(con, schemas.POINTS_AWARDS, list(awards.values()))
+    cities = {"H1": "杭州市", "H2": "宁波市", "L1": "杭州市"}
+    base = build_table(con, schemas.BASE, [{"customer_code": code, "city": city} for code, city in cities.items()])
     unit_cost = 3
-    result = points_liability(table, build_table(con, schemas.SEGMENTS, segments), unit_cost)
+    result = points_liability(table, build_table(con, schemas.SEGMENTS, segments), base, unit_cost)
     assert result.schema() == ibis.schema(schemas.POINTS_LIABILITY)
-    published = sum(a["points"] for a in awards.values() if a["published"])
-    assert published == sum(a["points"] for (code, _), a in awards.items() if code != "L1")
-    assert rows(result) == [
-        {
-            "month": MONTH,
-            "segment": "personal",
-            "value_tier": "high",
-            "customers": 2,
-            "points": published,
-            "liability_fen": published * unit_cost,
-        }
-    ]
+    published = {c: sum(a["points"] for (code, _), a in awards.items() if code == c and a["published"]) for c in cities}
+    assert published["L1"] == 0 and published["H1"] > 0 and published["H2"] > 0, "low value is not published"
+    assert rows(result, "city") == [
+        {"month": MONTH, "city": city, "segment": "personal", "value_tier": "high", "customers": 1,
+         "points": published[code], "liability_fen": published[code] * unit_cost}
+        for code, city in (("H2", "宁波市"), ("H1", "杭州市"))
+    ]  # fmt: skip

@@ -295,15 +295,15 @@ def test_the_analyst_page_sums_awards_by_month_earned_and_spending_by_month_reco
     assert "Points issued, spent and expired per month" in english and "Outstanding liability (CNY)" in english
 
 
-def test_the_analyst_page_adds_the_liability_by_segment_of_the_latest_run(
+def test_the_analyst_page_adds_the_liability_by_branch_and_segment_of_the_latest_run(
     client: TestClient, login: Login, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = AnalyticsStore(tmp_path)
     rows = [
-        {"month": "2026-10", "segment": "family", "value_tier": "high", "customers": 3, "points": 12_345,
-         "liability_fen": 12_345},
-        {"month": "2026-10", "segment": "personal", "value_tier": "mid", "customers": 2, "points": 100,
-         "liability_fen": 100},
+        {"month": "2026-10", "city": "宁波市", "segment": "family", "value_tier": "high", "customers": 3,
+         "points": 12_345, "liability_fen": 12_345},
+        {"month": "2026-10", "city": "杭州市", "segment": "personal", "value_tier": "mid", "customers": 2,
+         "points": 100, "liability_fen": 100},
     ]  # fmt: skip
     for month in ("2026-09", "2026-10"):
         path = store.result_path(month, "points_liability")
@@ -318,6 +318,7 @@ def test_the_analyst_page_adds_the_liability_by_segment_of_the_latest_run(
     table = page.text[page.text.index('data-testid="segment-liability"') :]
     assert "2026-10 月度批处理" in page.text and "家庭客户" in table and "高价值" in table
     assert cny(12_345) in table and cny(12_445) in table and "12,445" in table
+    assert table.index("宁波市") < table.index("杭州市"), "one row per branch and segment, in a stable order"
 
 
 def test_the_counter_page_reads_the_same_few_statements_however_many_offers(

@@ -39,7 +39,7 @@ RESULT_FILES = {
     "subscriber_results": ("subscriber_id",),
     "subscriber_points": ("subscriber_id",),
     "points_awards": ("customer_code", "rule", "source"),
-    "points_liability": ("segment", "value_tier"),
+    "points_liability": ("city", "segment", "value_tier"),
     "churn_warnings": ("subscriber_id",),
     "retention_caps": ("customer_code",),
     "retention_offers": ("customer_code",),

@@ -84,6 +84,7 @@ def test_a_family_with_a_merged_member_and_profile(tmp_path: Path, db: Session, 
         occupation="教师",
         income_band=IncomeBand.FROM_8K_TO_20K,
         home_business=True,
+        city="杭州市",
     )
     primary = service.open_account(
         db=db,
@@ -133,6 +134,7 @@ def test_a_family_with_a_merged_member_and_profile(tmp_path: Path, db: Session, 
         date(2027, 3, 1),
     )
     assert first["returning_rating"] is None
+    assert first["city"] == "杭州市", "the branch serving the customer: the city of the profile"
     member = rows[member_line.subscriber_code]
     assert (member["account_type"], member["parent_account_code"], member["brand"], member["channel_code"]) == (
         "family_secondary",

@@ -332,10 +332,11 @@ POINTS_AWARDS = pa.schema(
         ("reason", pa.string()),  # Chinese / English, with the figures
     ]
 )
-# The reward cost of the month's published points per segment and value tier (the base has no branch yet).
+# The reward cost of the month's published points per branch, segment and value tier.
 POINTS_LIABILITY = pa.schema(
     [
         ("month", MONTH),
+        ("city", pa.string()),  # the branch: the customer's city (BASE.city); null when the profile has none
         ("segment", pa.string()),
         ("value_tier", pa.string()),
         ("customers", pa.int64()),  # customers with published points

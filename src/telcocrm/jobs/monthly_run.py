@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine as SqlEngine
@@ -99,6 +98,33 @@ def _record(report: RunReport, path: Path) -> None:
     path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
+@dataclass
+class _Month:
+    """What every step of one month's run shares: the engine, the staging folder, the rules, the timing."""
+
+    con: Any
+    store: AnalyticsStore
+    out: Path
+    month: str
+    database: SqlEngine
+    rules: MonthlyRules
+    report: RunReport
+    timer: _Timer
+
+    def materialise(self, name: str, expr: Any, schema: pa.Schema) -> Any:
+        """Write the step's table to the staging folder (timed) and read it back for the steps after it."""
+        with self.timer(name):
+            rows = write_parquet(self.con, expr, self.out / f"{name}.parquet", schema)
+        if name == "subscriber_features":
+            self.report.subscribers = rows
+        if name == "customer_features":
+            self.report.customers = rows
+        return self.read(name)
+
+    def read(self, name: str) -> Any:
+        return self.con.read_parquet(str(self.out / f"{name}.parquet"))
+
+
 def _run_steps(
     con: Any,
     store: AnalyticsStore,
@@ -119,124 +145,86 @@ def _run_steps(
     from telcocrm.jobs.base_snapshot import snapshot_base
     from telcocrm.jobs.writeback import write_back
 
-    timer = _Timer(report, on_step)
-    with timer("base"):
+    m = _Month(con, store, out, month, database, rules, report, _Timer(report, on_step))
+    with m.timer("base"):
         snapshot_base(database, out / "base.parquet", as_of=month_end(month))
     inputs = load_month_inputs(con, store, month, out / "base.parquet")
-
-    def materialise(name: str, expr: Any, schema: pa.Schema) -> Any:
-        with timer(name):
-            rows = write_parquet(con, expr, out / f"{name}.parquet", schema)
-        if name == "subscriber_features":
-            report.subscribers = rows
-        if name == "customer_features":
-            report.customers = rows
-        return con.read_parquet(str(out / f"{name}.parquet"))
-
-    features = materialise("subscriber_features", subscriber_features(inputs), schemas.SUBSCRIBER_FEATURES)
-    customers = materialise(
+    features = m.materialise("subscriber_features", subscriber_features(inputs), schemas.SUBSCRIBER_FEATURES)
+    customers = m.materialise(
         "customer_features", customer_features(inputs, features, rules=rules.credit), schemas.CUSTOMER_FEATURES
     )
     # The results the write-back stores are written in the order of the histories' keys: SQLite then inserts
     # into its indexes page after page instead of all over them (measured: several times faster on a million).
-    credit = materialise(
+    credit = m.materialise(
         "credit", credit_ratings(inputs, customers, rules.credit).order_by("customer_code"), schemas.CREDIT
     )
     centroids = fit_behaviour_clusters(out / "customer_features.parquet", rules.segments)
-    segments = materialise(
+    segments = m.materialise(
         "segments",
         customer_segments(customers, credit, rules.segments, centroids).order_by("customer_code"),
         schemas.SEGMENTS,
     )
-    lifecycle = materialise(
+    lifecycle = m.materialise(
         "lifecycle", lifecycle_stages(features, rules.lifecycle).order_by("subscriber_id"), schemas.LIFECYCLE
     )
     results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
-    materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
-    report.churn_model = _churn(con, out, rules, timer, features, customers, segments, lifecycle, materialise)
-    _points(con, store, out, month, database, rules, inputs, features, customers, credit, segments, materialise)
-    with timer("database"):
+    m.materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
+    report.churn_model = _churn(m, features, customers, segments, lifecycle)
+    _points(m, inputs, features, customers, credit, segments)
+    with m.timer("database"):
         write_back(database, month, rules.rules_version, out)
-    with timer("points"):
+    with m.timer("points"):
         post_month_points(database, month, rules, out / "points_awards.parquet")
-    with timer("cards"):
+    with m.timer("cards"):
         review_cards(database)
-    with timer("churn_records"):
+    with m.timer("churn_records"):
         record_leavers(database, store, month, out)
 
 
-def _points(
-    con: Any,
-    store: AnalyticsStore,
-    out: Path,
-    month: str,
-    database: SqlEngine,
-    rules: MonthlyRules,
-    inputs: Any,
-    features: Any,
-    customers: Any,
-    credit: Any,
-    segments: Any,
-    materialise: Callable[[str, Any, pa.Schema], Any],
-) -> None:
+def _points(m: _Month, inputs: Any, features: Any, customers: Any, credit: Any, segments: Any) -> None:
     """The month's points: per line, the awards per customer (published or not), the liability."""
     from telcocrm.analytics.marts.points import points_awards, points_liability, subscriber_points
     from telcocrm.jobs.base_snapshot import snapshot_points_members
 
-    snapshot_points_members(database, out / "points_members.parquet")
-    members = read_parquet(con, [out / "points_members.parquet"], schemas.POINTS_MEMBERS)
-    before = store.result_path(add_months(month, -1), "customer_features")
-    previous = read_parquet(con, [before], schemas.CUSTOMER_FEATURES) if before.exists() else None
-    lines = materialise(
+    loyalty = m.rules.loyalty
+    snapshot_points_members(m.database, m.out / "points_members.parquet")
+    members = read_parquet(m.con, [m.out / "points_members.parquet"], schemas.POINTS_MEMBERS)
+    before = m.store.result_path(add_months(m.month, -1), "customer_features")
+    previous = read_parquet(m.con, [before], schemas.CUSTOMER_FEATURES) if before.exists() else None
+    lines = m.materialise(
         "subscriber_points",
-        subscriber_points(inputs, features, customers, segments, rules.loyalty),
+        subscriber_points(inputs, features, customers, segments, loyalty),
         schemas.SUBSCRIBER_POINTS,
     )
     awards = points_awards(
-        lines, customers, credit, segments, members, rules.loyalty, month=month, previous_customers=previous
+        lines, customers, credit, segments, members, loyalty, month=m.month, previous_customers=previous
     )
-    awards = materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
-    liability = points_liability(awards, segments, rules.loyalty.reward_unit_cost_fen)
-    materialise("points_liability", liability, schemas.POINTS_LIABILITY)
+    awards = m.materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
+    liability = points_liability(awards, segments, m.read("base"), loyalty.reward_unit_cost_fen)
+    m.materialise("points_liability", liability, schemas.POINTS_LIABILITY)
 
 
-def _churn(
-    con: Any,
-    out: Path,
-    rules: MonthlyRules,
-    timer: _Timer,
-    features: Any,
-    customers: Any,
-    segments: Any,
-    lifecycle: Any,
-    materialise: Callable[[str, Any, pa.Schema], Any],
-) -> str | None:
-    """Warnings by rule, scores by the published model (when there is one), caps, offers and the retention matrix."""
+def _churn(m: _Month, features: Any, customers: Any, segments: Any, lifecycle: Any) -> str | None:
+    """Warnings by rule, scores by the published model (when there is one), caps, offers, matrix, warning list."""
     from telcocrm.analytics.marts.churn_warnings import churn_warnings
     from telcocrm.analytics.marts.retention import retention_caps, retention_offers
     from telcocrm.analytics.marts.retention_matrix import retention_matrix
     from telcocrm.analytics.marts.warning_list import warning_list
     from telcocrm.churn.cost_cap import load_retention_rules
 
-    retention = load_retention_rules()
-    warnings = materialise("churn_warnings", churn_warnings(features, rules.churn), schemas.CHURN_WARNINGS)
-    with timer("churn_scores"):
-        version = score_churn(con, features, out)
-    scores = con.read_parquet(str(out / "churn_scores.parquet")) if version else None
-    caps = materialise(
-        "retention_caps",
-        retention_caps(customers, segments, features, retention).order_by("customer_code"),
-        schemas.RETENTION_CAPS,
-    )
-    offers = retention_offers(warnings, scores, lifecycle, caps, features, retention, rules.churn)
-    materialise(
-        "retention_offers", offers.order_by(ibis.desc("risk_value_fen"), "customer_code"), schemas.RETENTION_OFFERS
-    )
+    retention, churn = load_retention_rules(), m.rules.churn
+    warnings = m.materialise("churn_warnings", churn_warnings(features, churn), schemas.CHURN_WARNINGS)
+    with m.timer("churn_scores"):
+        version = score_churn(m.con, features, m.out)
+    scores = m.read("churn_scores") if version else None
+    caps = retention_caps(customers, segments, features, retention).order_by("customer_code")
+    caps = m.materialise("retention_caps", caps, schemas.RETENTION_CAPS)
+    offers = retention_offers(warnings, scores, lifecycle, caps, features, retention, churn)
+    offers = m.materialise("retention_offers", offers.order_by("customer_code"), schemas.RETENTION_OFFERS)
     matrix = retention_matrix(lifecycle, segments, features, warnings, retention)
-    materialise("retention_matrix", matrix, schemas.RETENTION_MATRIX)
-    base = con.read_parquet(str(out / "base.parquet"))
-    listed = warning_list(con.read_parquet(str(out / "retention_offers.parquet")), base, features, warnings, scores)
-    materialise("warning_list", listed, schemas.WARNING_LIST)
+    m.materialise("retention_matrix", matrix, schemas.RETENTION_MATRIX)
+    listed = warning_list(offers, m.read("base"), features, warnings, scores)
+    m.materialise("warning_list", listed, schemas.WARNING_LIST)
     return version
 
 

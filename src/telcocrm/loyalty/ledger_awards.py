@@ -195,8 +195,6 @@ def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
         .join(ACCOUNT, ACCOUNT.c.customer_code == AWARD.c.customer_code)
         .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE, ~exists().where(ENTRY.c.idempotency_key == key))
     )
-    counted = fresh.subquery()
-    count, points = conn.execute(select(func.count(), func.coalesce(func.sum(counted.c.points), 0))).one()
     rows = fresh.with_only_columns(
         ACCOUNT.c.id,
         literal(PointsEntryKind.EARN.value),
@@ -213,8 +211,10 @@ def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
     )
     columns = ["account_id", "kind", "points", "month", "earned_on", "expires_on", "rule", "source"]
     columns += ["idempotency_key", "note", "recorded_at", "recorded_by"]
-    conn.execute(insert(ENTRY).from_select(columns, rows))
-    return int(count), int(points)
+    # RETURNING gives the points of exactly the rows inserted (psycopg's rowcount is −1 for INSERT … SELECT), so the
+    # anti-join over the ledger runs once, not again for a count.
+    inserted = conn.execute(insert(ENTRY).from_select(columns, rows).returning(ENTRY.c.points)).scalars().all()
+    return len(inserted), int(sum(inserted))
 
 
 def _correct(

@@ -165,11 +165,11 @@ def _local_month(db: Session, moment: ColumnElement[Any], zone: ZoneInfo, now: d
 
 
 def segment_liability(store: AnalyticsStore) -> SegmentLiability | None:
-    """The latest month's liability per segment and value tier from the monthly run, if a run wrote one."""
+    """The latest month's liability per branch, segment and value tier from the monthly run, if a run wrote one."""
     for month in reversed(store.months("results")):
         path = store.result_path(month, LIABILITY_FILE)
         if path.is_file():
             rows = pq.read_table(path).to_pylist()
-            rows.sort(key=lambda row: (str(row["segment"] or ""), str(row["value_tier"] or "")))
+            rows.sort(key=lambda row: tuple(str(row[key] or "") for key in ("city", "segment", "value_tier")))
             return SegmentLiability(month, rows)
     return None

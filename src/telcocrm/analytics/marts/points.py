@@ -81,13 +81,16 @@ def points_awards(
     return awards.select(*schemas.POINTS_AWARDS.names).cast(ibis.schema(schemas.POINTS_AWARDS))
 
 
-def points_liability(awards: ir.Table, segments: ir.Table, unit_cost_fen: int) -> ir.Table:
-    """Published points and their reward cost per month, segment and value tier (schemas.POINTS_LIABILITY)."""
+def points_liability(awards: ir.Table, segments: ir.Table, base: ir.Table, unit_cost_fen: int) -> ir.Table:
+    """Published points and their reward cost per month, branch, segment and value tier (POINTS_LIABILITY)."""
     published = awards.filter(awards.published)
     per_customer = published.group_by("month", "customer_code").agg(points=published.points.sum())
     tiers = segments.select("customer_code", "segment", "value_tier")
+    # One city per customer (lines of a merged-away customer may still carry its old profile's city).
+    cities = base.group_by("customer_code").agg(city=base.city.min())
     t = per_customer.left_join(tiers, "customer_code").select(~ibis.selectors.endswith("_right"))
-    t = t.group_by("month", "segment", "value_tier").agg(customers=t.count(), points=t.points.sum())
+    t = t.left_join(cities, "customer_code").select(~ibis.selectors.endswith("_right"))
+    t = t.group_by("month", "city", "segment", "value_tier").agg(customers=t.count(), points=t.points.sum())
     t = t.mutate(liability_fen=t.points * unit_cost_fen)
     return t.select(*schemas.POINTS_LIABILITY.names).cast(ibis.schema(schemas.POINTS_LIABILITY))
 
