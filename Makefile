@@ -10,7 +10,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CONSTRAINTS := -c constraints.txt
 export TELCOCRM_DATA_DIR ?= var
 
-.PHONY: demo test test-sqlite test-postgres lint bench bench-batch bench-loyalty install install-test chromium java wrk clean
+.PHONY: demo test test-sqlite test-postgres lint bench bench-batch bench-loyalty bench-churn install install-test chromium java wrk clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-batch: install-test java
 # Redemption over HTTP (issue 4): customers with points, 50 clients redeeming on PostgreSQL, then the ledger
 # checked. BENCH_LOYALTY_CUSTOMERS=2000 for a smoke run (about 30 s).
 BENCH_LOYALTY_CUSTOMERS ?= 100000
+# The churn model at 1M subscribers × 12 months: every month run, the model trained and the last month scored.
+bench-churn: install-test
+	$(PY) benchmarks/bench_churn.py --subscribers $(BENCH_SUBSCRIBERS)
+
 bench-loyalty: install-test wrk
 	TELCOCRM_PG_OPTIONS="-c shared_buffers=1GB" scripts/with-postgres.sh \
 	  $(PY) benchmarks/bench_redemption.py --customers $(BENCH_LOYALTY_CUSTOMERS)
