@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 os.environ.setdefault("TELCOCRM_ENVIRONMENT", "test")
 
+from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.app import create_app
+from telcocrm.config import get_settings
 from telcocrm.db.base import Base
 from telcocrm.db.engine import make_engine, session_factory
 from telcocrm.db.migrate import upgrade
@@ -112,3 +114,29 @@ def staff_headers(clean_engine: Engine, client: TestClient) -> Callable[[StaffRo
 def data_dir() -> Path:
     """The shared data folder beside the checkout (real churn datasets)."""
     return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+Login = Callable[[StaffRole], None]
+
+
+@pytest.fixture
+def login(clean_engine: Engine, client: TestClient) -> Login:
+    """Make a staff user of a role and log the client in through the web form."""
+
+    def log_in(role: StaffRole) -> None:
+        with session_factory(clean_engine)() as session:
+            create_staff(db=session, username=f"web_{role.value}", role=role, password=STAFF_PASSWORD)
+            session.commit()
+        reply = client.post("/web/login", data={"username": f"web_{role.value}", "password": STAFF_PASSWORD})
+        assert reply.status_code == 200, reply.text
+
+    return log_in
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AnalyticsStore]:
+    """The analytics store under this test's data folder, as the settings give it."""
+    monkeypatch.setenv("TELCOCRM_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield AnalyticsStore.from_settings()
+    get_settings.cache_clear()

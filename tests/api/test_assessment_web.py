@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,29 +9,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from telcocrm.db.engine import session_factory
 from telcocrm.jobs.writeback import write_back
 from telcocrm.models.enums import StaffRole
 from telcocrm.staff.rules import Viewer
-from telcocrm.staff.service import create_staff
 from telcocrm.web.router import in_language
 from tests.assessment_factories import RULES, credit_row, lifecycle_row, results, segment_row
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Login
 from tests.factories import make_account, make_line, make_person
-
-Login = Callable[[StaffRole], None]
-
-
-@pytest.fixture
-def login(clean_engine: Engine, client: TestClient) -> Login:
-    def log_in(role: StaffRole) -> None:
-        with session_factory(clean_engine)() as session:
-            create_staff(db=session, username=f"a_{role.value}", role=role, password=STAFF_PASSWORD)
-            session.commit()
-        reply = client.post("/web/login", data={"username": f"a_{role.value}", "password": STAFF_PASSWORD})
-        assert reply.status_code == 200, reply.text
-
-    return log_in
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ churn records list and the win-back list — what each role may do and see."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.churn import records_repository as repository
 from telcocrm.churn.cost_cap import load_retention_rules
 from telcocrm.churn.records_rules import load_records_rules
-from telcocrm.config import get_settings
 from telcocrm.db.engine import session_factory
 from telcocrm.models import AuditRecord
 from telcocrm.models.enums import ChurnReason, ChurnRecordSource, StaffRole
@@ -23,15 +22,6 @@ from tests.churn_factories import MONTH, Line, line_with_value, write_caps
 
 Headers = Callable[[StaffRole], dict[str, str]]
 CAP = 15_000
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AnalyticsStore]:
-    """The analytics store under this test's data folder, as the settings give it."""
-    monkeypatch.setenv("TELCOCRM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield AnalyticsStore.from_settings()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy import Engine, select
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.churn import records_repository as repository
 from telcocrm.churn.cost_cap import load_retention_rules
-from telcocrm.config import get_settings
 from telcocrm.db.engine import session_factory
 from telcocrm.kit.money import cny
 from telcocrm.models import SaveAttempt
@@ -30,36 +28,12 @@ from telcocrm.models.enums import (
     StaffRole,
 )
 from telcocrm.staff.rules import Viewer, mask_phone
-from telcocrm.staff.service import create_staff
 from telcocrm.web.i18n import LANGUAGES, messages
 from tests.churn_factories import MONTH, Line, line_with_value, write_caps
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Login
 
-Login = Callable[[StaffRole], None]
 SAVE, WIN_BACK = "/web/churn/save", "/web/churn/win-back"
 CAP = 15_000
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AnalyticsStore]:
-    monkeypatch.setenv("TELCOCRM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield AnalyticsStore.from_settings()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def login(clean_engine: Engine, client: TestClient) -> Login:
-    """Make a staff user of a role and log the client in through the web form."""
-
-    def log_in(role: StaffRole) -> None:
-        with session_factory(clean_engine)() as session:
-            create_staff(db=session, username=f"c_{role.value}", role=role, password=STAFF_PASSWORD)
-            session.commit()
-        reply = client.post("/web/login", data={"username": f"c_{role.value}", "password": STAFF_PASSWORD})
-        assert reply.status_code == 200, reply.text
-
-    return log_in
 
 
 @pytest.fixture
@@ -91,7 +65,7 @@ def test_the_clerk_finds_the_line_sees_the_cap_and_records_a_refusal(
     after = client.get(done.headers["location"])
     assert 'data-testid="churn-done"' in after.text and "客户拒绝" in after.text
     with session_factory(clean_engine)() as db:
-        assert db.execute(select(SaveAttempt.staff)).scalars().all() == ["c_store_clerk"]
+        assert db.execute(select(SaveAttempt.staff)).scalars().all() == ["web_store_clerk"]  # the login fixture's clerk
 
 
 def test_the_save_page_speaks_english_and_names_an_unknown_number(client: TestClient, login: Login) -> None:

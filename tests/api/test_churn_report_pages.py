@@ -8,8 +8,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -17,44 +15,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from telcocrm.analytics import schemas
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.churn.scoring import published_model_path
 from telcocrm.config import get_settings
-from telcocrm.db.engine import session_factory
 from telcocrm.kit.money import cny
 from telcocrm.models.enums import StaffRole
-from telcocrm.staff.service import create_staff
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Login
 
-Login = Callable[[StaffRole], None]
 WARNINGS, REPORTS = "/web/churn/warnings", "/web/churn/reports"
 MONTH = "2026-10"
 SHEET_NS = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AnalyticsStore]:
-    monkeypatch.setenv("TELCOCRM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield AnalyticsStore.from_settings()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def login(clean_engine: Engine, client: TestClient) -> Login:
-    """Make a staff user of a role and log the client in through the web form."""
-
-    def log_in(role: StaffRole) -> None:
-        with session_factory(clean_engine)() as session:
-            create_staff(db=session, username=f"r_{role.value}", role=role, password=STAFF_PASSWORD)
-            session.commit()
-        reply = client.post("/web/login", data={"username": f"r_{role.value}", "password": STAFF_PASSWORD})
-        assert reply.status_code == 200, reply.text
-
-    return log_in
 
 
 def write(store: AnalyticsStore, month: str, name: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:

@@ -4,7 +4,6 @@ page — what each role sees, the one-time request key, refusals in the page's l
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,30 +22,14 @@ from telcocrm.loyalty import cards, ledger
 from telcocrm.loyalty.ledger_repository import ENTRY
 from telcocrm.models.enums import CardHolder, CardKind, PointsEntryKind, StaffRole
 from telcocrm.staff.rules import RoleGrant, Viewer
-from telcocrm.staff.service import create_staff
 from telcocrm.web import loyalty_pages
 from telcocrm.web import router as web_router
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import Login
 from tests.factories import make_person, wrong_check_digit
 from tests.loyalty_factories import add_reward, give_points, person_with_value
 from tests.sqlcount import counted_statements, queries
 
-Login = Callable[[StaffRole], None]
 REDEEM = "/web/loyalty/redeem"
-
-
-@pytest.fixture
-def login(clean_engine: Engine, client: TestClient) -> Login:
-    """Make a staff user of a role and log the client in through the web form."""
-
-    def log_in(role: StaffRole) -> None:
-        with session_factory(clean_engine)() as session:
-            create_staff(db=session, username=f"l_{role.value}", role=role, password=STAFF_PASSWORD)
-            session.commit()
-        reply = client.post("/web/login", data={"username": f"l_{role.value}", "password": STAFF_PASSWORD})
-        assert reply.status_code == 200, reply.text
-
-    return log_in
 
 
 def open_reward(engine: Engine, viewer: Viewer, code: str, price: int, **terms: object) -> None:

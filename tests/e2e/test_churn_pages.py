@@ -15,13 +15,12 @@ from telcocrm.analytics import schemas
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.models.enums import StaffRole
 from telcocrm.staff.service import create_staff
-from tests.api.test_churn_report_pages import MONTH, store, warned, write
+from tests.api.test_churn_report_pages import MONTH, warned, write
 from tests.conftest import STAFF_PASSWORD
 from tests.e2e.conftest import Shop
 from tests.e2e.test_web_shell import log_in
 
 pytestmark = pytest.mark.e2e
-__all__ = ["store"]  # the fixture that points the data folder at a fresh analytics store
 
 
 def test_an_analyst_exports_one_branchs_warning_list_to_excel(

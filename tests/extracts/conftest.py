@@ -4,27 +4,16 @@ copy of examples/2026-10 to break one file at a time."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from telcocrm.analytics.store import AnalyticsStore
-from telcocrm.config import get_settings
 from telcocrm.imports import import_customers
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MONTH = "2026-10"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AnalyticsStore]:
-    """The analytics store under this test's data folder, as the settings give it."""
-    monkeypatch.setenv("TELCOCRM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield AnalyticsStore.from_settings()
-    get_settings.cache_clear()
 
 
 @pytest.fixture
