@@ -18,6 +18,7 @@ from telcocrm import __version__
 from telcocrm.config import get_settings
 from telcocrm.db.engine import get_engine
 from telcocrm.errors import TelcoError
+from telcocrm.hot_reads import HotReads
 from telcocrm.kit.tmf import error_body, telco_error_handler, validation_error_handler
 
 
@@ -31,10 +32,23 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Size the thread pool the routes run in (see Settings.worker_threads)."""
-    to_thread.current_default_thread_limiter().total_tokens = get_settings().worker_threads
-    yield
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool the routes run in (see Settings.worker_threads); open the hot reads' connections."""
+    settings = get_settings()
+    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    engine: Engine = app.state.engine
+    if not (settings.hot_reads and engine.dialect.name == "postgresql"):
+        yield
+        return
+    from telcocrm.db.async_reads import AsyncReader
+
+    reader = AsyncReader(engine, size=settings.worker_threads)
+    app.state.async_reader = reader
+    try:
+        yield
+    finally:
+        app.state.async_reader = None
+        await reader.close()
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -50,6 +64,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key, same_site="lax", session_cookie="telcocrm_session"
     )
+    app.add_middleware(HotReads)  # outermost of ours: the two hot GETs skip the session middleware too
     app.add_exception_handler(TelcoError, telco_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # 10 pooled database connections, so a busy server never opens and closes overflow connections; more
     # threads would mostly wait for the GIL.
     worker_threads: int = 8
+    # On PostgreSQL, TMF629 GET customer and the 360 view are answered before the framework on asynchronous
+    # connections (telcocrm/hot_reads.py); off, the routes answer them as they answer everything else.
+    hot_reads: bool = True
     # The batch engine's memory (DuckDB's memory_limit): beyond it joins and aggregations spill to
     # data_dir/analytics/.spill instead of growing, so a 10M-subscriber month fits a 12 GiB machine.
     batch_memory_limit: str = "6GB"

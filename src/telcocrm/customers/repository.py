@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from telcocrm.customers.records import (
@@ -26,6 +27,7 @@ from telcocrm.customers.records import (
     take_optional,
 )
 from telcocrm.customers.rules import is_valid_customer_code
+from telcocrm.db.read_plans import ReadPlan, run_plan
 from telcocrm.errors import NotFound
 from telcocrm.models import (
     BillingAccount,
@@ -196,10 +198,17 @@ class CustomerView:
 
 def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> CustomerView:
     """The 360 view by code (a merged-away code gives its survivor): four statements whatever it holds."""
-    conn = db.connection()
-    core = _core_by_code(conn, code if isinstance(code, str) else code.code)
-    holdings = conn.execute(_holdings_query(), {"customer_id": core.customer.id}).all()
+    plan = view_plan(code if isinstance(code, str) else code.code, history_limit=history_limit)
+    return run_plan(db.connection(), plan)
+
+
+def view_plan(code: str, *, history_limit: int = 50) -> ReadPlan[CustomerView]:
+    """The statements of `load_view` (see db/read_plans.py): the same read for the hot path."""
+    core = yield from _core_plan(code)
+    holdings = yield _holdings_query(), {"customer_id": core.customer.id}
     stages = (take_optional(LifecycleRecord, row, _LIFECYCLE_AT) for row in holdings)
+    relations = yield _relations_query(), {"customer_id": core.customer.id}
+    history = yield _history_query(), _history_params(core.customer, history_limit)
     return CustomerView(
         customer=core.customer,
         profile=core.profile,
@@ -208,8 +217,8 @@ def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> 
         subscribers=[
             sub for row in holdings if (sub := take_optional(SubscriberRecord, row, _SUBSCRIBER_AT)) is not None
         ],
-        relations=_relations_with_names(conn, core.customer.id),
-        history=_history_of(conn, core.customer, history_limit),
+        relations=_with_names(relations, core.customer.id),
+        history=[take(HistoryRecord, row) for row in history],
         credit=core.credit,
         segment=core.segment,
         lifecycle={stage.subscriber_code: stage for stage in stages if stage is not None},
@@ -309,10 +318,10 @@ class _Core:
     segment: SegmentRecord | None
 
 
-def _core_by_code(conn: Connection, code: str) -> _Core:
+def _core_plan(code: str) -> ReadPlan[_Core]:
     """Customer, profile, certificates, credit and segment in one statement, following a merge to the survivor."""
     for _ in range(MAX_MERGE_HOPS):
-        rows = conn.execute(_core_query(), {"code": code}).all()
+        rows = yield _core_query(), {"code": code}
         if not rows:
             raise NotFound(f"客户 {code} 不存在 / customer {code} not found", field="id", record=code)
         customer = take(CustomerRecord, rows[0])
@@ -331,17 +340,8 @@ def _core_by_code(conn: Connection, code: str) -> _Core:
     raise NotFound(f"客户 {code} 的合并链过长 / merge chain too long", field="id", record=code)
 
 
-def _holdings(conn: Connection, customer_id: int) -> tuple[list[AccountRecord], list[SubscriberRecord]]:
-    """The customer's accounts and subscribers, in one statement."""
-    rows = conn.execute(_holdings_query(), {"customer_id": customer_id}).all()
-    accounts = list(dict.fromkeys(take(AccountRecord, row) for row in rows))
-    subscribers = [take(SubscriberRecord, row, _SUBSCRIBER_AT) for row in rows if row[_SUBSCRIBER_AT] is not None]
-    return accounts, subscribers
-
-
-def _relations_with_names(conn: Connection, customer_id: int) -> list[tuple[RelationRecord, str, str, str]]:
+def _with_names(rows: Sequence[Any], customer_id: int) -> list[tuple[RelationRecord, str, str, str]]:
     """Relations on either side, each with the other customer's code, name and the direction."""
-    rows = conn.execute(_relations_query(), {"customer_id": customer_id}).all()
     found = []
     for row in rows:
         relation = take(RelationRecord, row)
@@ -350,12 +350,11 @@ def _relations_with_names(conn: Connection, customer_id: int) -> list[tuple[Rela
     return found
 
 
-def _history_of(conn: Connection, customer: CustomerRecord | Customer, limit: int) -> list[HistoryRecord]:
-    """History of the customer and of every code merged into it, newest first."""
-    params = {"customer_id": customer.id, "code": customer.code, "limit": limit}
-    return [take(HistoryRecord, row) for row in conn.execute(_history_query(), params)]
+def _history_params(customer: CustomerRecord | Customer, limit: int) -> dict[str, Any]:
+    return {"customer_id": customer.id, "code": customer.code, "limit": limit}
 
 
 def history_of(db: Session, customer: Customer, limit: int = 1000) -> list[HistoryRecord]:
     """Public access to a customer's history (its own and that of codes merged into it)."""
-    return _history_of(db.connection(), customer, limit)
+    rows = db.connection().execute(_history_query(), _history_params(customer, limit))
+    return [take(HistoryRecord, row) for row in rows]

@@ -18,19 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
-    Connection,
     Integer,
     Row,
     Select,
     String,
     and_,
     bindparam,
+    case,
     func,
     literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -49,6 +47,7 @@ from telcocrm.customers.records import (
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER
 from telcocrm.customers.schemas import CertificateIn, CustomerCreate, CustomerUpdate, ProfileIn
 from telcocrm.customers.tmf_credit import CREDIT_CHARACTERISTICS, credit_pairs, credit_profiles
+from telcocrm.db.read_plans import ReadPlan, run_plan
 from telcocrm.errors import InvalidInput, NotFound, TelcoError
 from telcocrm.kit.timefmt import local_iso
 from telcocrm.kit.tmf import ALWAYS_RETURNED, clean
@@ -219,54 +218,66 @@ class PartyData:
     credit: CreditRecord | None = None  # the newest rated month's, from the monthly run
 
 
-# The statements select plain columns into records and are built once, bound per call: building a
-# statement, or ORM objects from its rows, costs more than running it.
+# The statement selects plain columns into records and is built once per shape, bound per call: building a
+# statement, or ORM objects from its rows, costs more than running it. One statement per read: on PostgreSQL a
+# statement costs the server process about as much client CPU as the rest of the response (docs/benchmarks.md).
 _PROFILE_AT = len(CustomerRecord._fields)
 _CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
 _COUNTS_AT = _CERTIFICATE_AT + len(CertificateRecord._fields)
 _CREDIT_AT = _COUNTS_AT + 2
+_ACCOUNT_AT = _CREDIT_AT + len(CreditRecord._fields)
 
 
-def _core_query(where: ColumnElement[bool]) -> Select[Any]:
-    """Customer, profile, active certificates, subscriber counts and the current credit rating in one statement."""
+def _relation_at(accounts: bool) -> int:
+    return _ACCOUNT_AT + (len(AccountRecord._fields) if accounts else 0)
+
+
+def _core_query(where: ColumnElement[bool], *, accounts: bool, relations: bool) -> Select[Any]:
+    """Customer, profile, active certificates, subscriber counts, the current credit rating and, when wanted, the
+    billing accounts and the relations on either side, in one statement (a row per certificate × account ×
+    relation: a handful for one customer)."""
     customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
     credit = CreditRatingHistory.__table__
-    subscriber = Subscriber.__table__
-    total = (
-        select(func.count(subscriber.c.id))
-        .where(subscriber.c.customer_id == customer.c.id)
-        .correlate(customer)
-        .scalar_subquery()
+    shown: list[ColumnElement[Any]] = [
+        *columns(CustomerRecord),
+        *columns(ProfileRecord),
+        *columns(CertificateRecord),
+        *_subscriber_counts(),
+        *columns(CreditRecord),
+    ]
+    source = (
+        customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
+        .outerjoin(certificate, and_(certificate.c.customer_id == customer.c.id, certificate.c.active))
+        .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
     )
-    live = (
-        select(func.count(subscriber.c.id))
-        .where(subscriber.c.customer_id == customer.c.id, subscriber.c.status != SubscriberStatus.TERMINATED)
-        .correlate(customer)
-        .scalar_subquery()
-    )
-    active = and_(certificate.c.customer_id == customer.c.id, certificate.c.active)
-    return (
-        select(
-            *columns(CustomerRecord),
-            *columns(ProfileRecord),
-            *columns(CertificateRecord),
-            total,
-            live,
-            *columns(CreditRecord),
-        )
-        .select_from(
-            customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
-            .outerjoin(certificate, active)
-            .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
-        )
-        .where(where)
-        .order_by(customer.c.id, certificate.c.id)
-    )
+    if accounts:
+        account = BillingAccount.__table__
+        shown += columns(AccountRecord)
+        source = source.outerjoin(account, account.c.customer_id == customer.c.id)
+    if relations:
+        relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
+        outgoing = relation.c.customer_id == customer.c.id
+        other_id = case((outgoing, relation.c.related_customer_id), else_=relation.c.customer_id)
+        direction = case((outgoing, literal("outgoing")), else_=literal("incoming"))
+        shown += [relation.c.id, relation.c.relation_type, direction, other.c.code, other.c.name, other.c.kind]
+        source = source.outerjoin(relation, or_(outgoing, relation.c.related_customer_id == customer.c.id))
+        source = source.outerjoin(other, other.c.id == other_id)
+    return select(*shown).select_from(source).where(where).order_by(customer.c.id)
 
 
-def _collect(rows: Iterable[Row[Any]]) -> dict[int, PartyData]:
-    """Group the joined rows by customer."""
+def _subscriber_counts() -> list[ColumnElement[Any]]:
+    """All the customer's lines, and those not terminated."""
+    customer, subscriber = Customer.__table__, Subscriber.__table__
+    lines = select(func.count(subscriber.c.id)).where(subscriber.c.customer_id == customer.c.id).correlate(customer)
+    live = lines.where(subscriber.c.status != SubscriberStatus.TERMINATED)
+    return [lines.scalar_subquery(), live.scalar_subquery()]
+
+
+def _collect(rows: Iterable[Row[Any]], *, accounts: bool, relations: bool) -> dict[int, PartyData]:
+    """Group the joined rows by customer; each certificate, account and relation once, in the order of its id."""
     found: dict[int, PartyData] = {}
+    parts: dict[int, tuple[dict[int, CertificateRecord], dict[int, AccountRecord], dict[int, RelatedRef]]] = {}
+    relation_at = _relation_at(accounts)
     for row in rows:
         customer = take(CustomerRecord, row)
         data = found.get(customer.id)
@@ -275,28 +286,48 @@ def _collect(rows: Iterable[Row[Any]]) -> dict[int, PartyData]:
             total, live = row[_COUNTS_AT], row[_COUNTS_AT + 1]
             data = found[customer.id] = PartyData(customer, profile, [], int(total or 0), int(live or 0))
             data.credit = take_optional(CreditRecord, row, _CREDIT_AT)
-        certificate = take_optional(CertificateRecord, row, _CERTIFICATE_AT)
-        if certificate is not None:
-            data.certificates.append(certificate)
+            parts[customer.id] = ({}, {}, {})
+        certificates, held, related = parts[customer.id]
+        if (certificate := take_optional(CertificateRecord, row, _CERTIFICATE_AT)) is not None:
+            certificates[certificate.id] = certificate
+        if accounts and (account := take_optional(AccountRecord, row, _ACCOUNT_AT)) is not None:
+            held[account.id] = account
+        if relations and row[relation_at] is not None:
+            related[row[relation_at]] = _related(row, relation_at)
+    for customer_id, (certificates, held, related) in parts.items():
+        data = found[customer_id]
+        data.certificates = [certificates[i] for i in sorted(certificates)]
+        data.accounts = [held[i] for i in sorted(held)]
+        data.relations = [related[i] for i in sorted(related)]
     return found
 
 
-def _survivor(found: dict[int, PartyData], code: str) -> PartyData | None:
-    """The customer with the code, or the one it was merged into; None when the chain is longer than one hop."""
+def _related(row: Row[Any], at: int) -> RelatedRef:
+    relation_id, relation_type, direction, code, name, kind = row[at : at + 6]
+    return RelatedRef(
+        relation_id=relation_id,
+        relation_type=RelationType(relation_type),
+        direction=direction,
+        code=code,
+        name=name,
+        kind=CustomerKind(kind),
+    )
+
+
+def _survivor(found: dict[int, PartyData], code: str) -> PartyData:
+    """The customer with the code, or the one it was merged into (merged again only in a rare longer chain)."""
     by_code = {d.customer.code: d for d in found.values()}
     data = by_code.get(code)
     if data is None:
         raise NotFound(f"客户 {code} 不存在 / customer {code} not found", field="id", record=code)
     if data.customer.status is CustomerStatus.MERGED and data.customer.merged_into_code:
-        data = by_code.get(data.customer.merged_into_code)
-        if data is None or data.customer.status is CustomerStatus.MERGED:
-            return None
+        return by_code.get(data.customer.merged_into_code, data)
     return data
 
 
 @cache
-def _one_query() -> Select[Any]:
-    """The core statement for one code and for the customer it was merged into, if it was."""
+def _one_query(accounts: bool, relations: bool) -> Select[Any]:
+    """The statement for one code and for the customer it was merged into, if it was."""
     code = bindparam("code", type_=String)
     customer, merged = Customer.__table__, Customer.__table__.alias("merged")
     merged_into = (
@@ -304,87 +335,45 @@ def _one_query() -> Select[Any]:
         .where(merged.c.code == code, merged.c.status == CustomerStatus.MERGED)
         .scalar_subquery()
     )
-    return _core_query(or_(customer.c.code == code, customer.c.code == merged_into))
+    where = or_(customer.c.code == code, customer.c.code == merged_into)
+    return _core_query(where, accounts=accounts, relations=relations)
 
 
 @cache
-def _by_ids_query() -> Select[Any]:
-    """The core statement for customers by id."""
-    return _core_query(Customer.__table__.c.id.in_(bindparam("ids", expanding=True, type_=Integer)))
-
-
-@cache
-def _accounts_query() -> Select[Any]:
-    """The billing accounts of customers by id."""
-    account = BillingAccount.__table__
+def _by_ids_query(accounts: bool, relations: bool) -> Select[Any]:
+    """The statement for customers by id."""
     ids = bindparam("ids", expanding=True, type_=Integer)
-    return select(*columns(AccountRecord)).where(account.c.customer_id.in_(ids)).order_by(account.c.id)
+    return _core_query(Customer.__table__.c.id.in_(ids), accounts=accounts, relations=relations)
 
 
 def load_one(db: Session, code: str, *, accounts: bool = True, relations: bool = True) -> PartyData:
-    """One customer by code, following a merge: three statements (one when accounts and relations are not wanted)."""
-    conn = db.connection()
-    found = _collect(conn.execute(_one_query(), {"code": code}).all())
-    data = _survivor(found, code)
-    if data is None:  # a merge chain longer than one hop: merges are flattened on write, so this is rare
-        customer = repository.get_by_code(db, code)
-        data = _collect(conn.execute(_by_ids_query(), {"ids": [customer.id]}).all())[customer.id]
-    _attach(conn, [data], accounts=accounts, relations=relations)
-    return data
+    """One customer by code, following a merge: one statement."""
+    return run_plan(db.connection(), one_customer_plan(code, accounts=accounts, relations=relations))
+
+
+def one_customer_plan(code: str, *, accounts: bool = True, relations: bool = True) -> ReadPlan[PartyData]:
+    """The statement of `load_one` (see db/read_plans.py): the same read for the hot path."""
+    wanted = code
+    for _ in range(repository.MAX_MERGE_HOPS):
+        rows = yield _one_query(accounts, relations), {"code": wanted}
+        data = _survivor(_collect(rows, accounts=accounts, relations=relations), wanted)
+        merged_into = data.customer.merged_into_code
+        if data.customer.status is not CustomerStatus.MERGED or not merged_into:
+            return data
+        wanted = merged_into  # a chain longer than one hop: merges are flattened on write, so this is rare
+    raise NotFound(f"客户 {code} 的合并链过长 / merge chain too long", field="id", record=code)
 
 
 def load_many(
     db: Session, customers: Sequence[Customer], *, accounts: bool = True, relations: bool = True
 ) -> list[PartyData]:
-    """The read model of a page of customers, in their order: at most three statements for the whole page."""
+    """The read model of a page of customers, in their order: one statement for the whole page."""
     if not customers:
         return []
-    conn = db.connection()
-    found = _collect(conn.execute(_by_ids_query(), {"ids": [c.id for c in customers]}).all())
-    items = [found[c.id] for c in customers if c.id in found]
-    _attach(conn, items, accounts=accounts, relations=relations)
-    return items
-
-
-def _attach(conn: Connection, items: list[PartyData], *, accounts: bool, relations: bool) -> None:
-    """Add billing accounts and relations (one statement each) to the loaded customers."""
-    by_id = {d.customer.id: d for d in items}
-    if accounts and by_id:
-        for row in conn.execute(_accounts_query(), {"ids": list(by_id)}):
-            account = take(AccountRecord, row)
-            by_id[account.customer_id].accounts.append(account)
-    if relations and by_id:
-        rows = sorted(conn.execute(_relations_query(), {"ids": list(by_id)}).all(), key=lambda r: r.id)
-        for row in rows:
-            by_id[row.owner_id].relations.append(
-                RelatedRef(
-                    relation_id=row.id,
-                    relation_type=RelationType(row.relation_type),
-                    direction=row.direction,
-                    code=row.code,
-                    name=row.name,
-                    kind=CustomerKind(row.kind),
-                )
-            )
-
-
-@cache
-def _relations_query() -> CompoundSelect[Any]:
-    """Relations on either side of the customers, each with the other customer's code, name and kind."""
-    ids = bindparam("ids", expanding=True, type_=Integer)
-    relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
-    shown = (relation.c.id, relation.c.relation_type, other.c.code, other.c.name, other.c.kind)
-    outgoing = (
-        select(*shown, relation.c.customer_id.label("owner_id"), literal("outgoing").label("direction"))
-        .select_from(relation.join(other, other.c.id == relation.c.related_customer_id))
-        .where(relation.c.customer_id.in_(ids))
-    )
-    incoming = (
-        select(*shown, relation.c.related_customer_id.label("owner_id"), literal("incoming").label("direction"))
-        .select_from(relation.join(other, other.c.id == relation.c.customer_id))
-        .where(relation.c.related_customer_id.in_(ids))
-    )
-    return union_all(outgoing, incoming)
+    query = _by_ids_query(accounts, relations)
+    rows = db.connection().execute(query, {"ids": [c.id for c in customers]}).all()
+    found = _collect(rows, accounts=accounts, relations=relations)
+    return [found[c.id] for c in customers if c.id in found]
 
 
 def record_view(db: Session, viewer: Viewer, codes: list[str], seen: set[str]) -> None:

@@ -19,6 +19,7 @@ from telcocrm.errors import Conflict, InvalidInput, NotFound
 from telcocrm.kit.months import month_of
 from telcocrm.loyalty import ledger_repository as repo
 from telcocrm.loyalty import ledger_rules as rules
+from telcocrm.loyalty import month_summary
 from telcocrm.loyalty.ledger_awards import PostingSummary, post_awards
 from telcocrm.loyalty.ledger_repository import ENTRY, AccountRecord, EntryRecord
 from telcocrm.models.enums import PointsAccountStatus, PointsEntryKind
@@ -27,6 +28,7 @@ __all__ = [
     "AccountRecord",
     "EntryRecord",
     "PostingSummary",
+    "account_and_lots",
     "adjust",
     "balance_of",
     "entries_of",
@@ -34,6 +36,7 @@ __all__ = [
     "get_account",
     "lots_of",
     "open_account",
+    "open_new_account",
     "post_awards",
     "reverse",
     "set_account_flags",
@@ -53,13 +56,15 @@ def open_account(
     db: Db, *, customer_code: str, opted_in: bool = False, points_sensitive: bool = False
 ) -> AccountRecord:
     """The customer's points account, opened now if it has none (opening twice opens once)."""
-    conn = repo.connection_of(db)
-    try:
-        return repo.account_row(conn, customer_code)
-    except NotFound:
-        values = {"customer_code": customer_code, "opted_in": opted_in, "points_sensitive": points_sensitive}
-        repo.insert_account(conn, values | {"status": PointsAccountStatus.ACTIVE, "opened_at": utc_now()})
-        return repo.account_row(conn, customer_code)
+    open_new_account(db, customer_code=customer_code, opted_in=opted_in, points_sensitive=points_sensitive)
+    return repo.account_row(repo.connection_of(db), customer_code)
+
+
+def open_new_account(db: Db, *, customer_code: str, opted_in: bool = False, points_sensitive: bool = False) -> bool:
+    """Open the customer's account if it has none; whether this call opened it (of two at once, exactly one)."""
+    values = {"customer_code": customer_code, "opted_in": opted_in, "points_sensitive": points_sensitive}
+    values |= {"status": PointsAccountStatus.ACTIVE, "opened_at": utc_now()}
+    return repo.insert_account(repo.connection_of(db), values)
 
 
 def get_account(db: Db, *, customer_code: str) -> AccountRecord:
@@ -93,8 +98,13 @@ def balance_of(db: Db, *, customer_code: str) -> int:
 
 def lots_of(db: Db, *, customer_code: str) -> list[rules.Lot]:
     """The customer's lots with what remains of each, nearest expiry first (the 360 page's "next expiry")."""
-    conn = repo.connection_of(db)
-    return rules.nearest_expiry_first(repo.lots(conn, repo.account_row(conn, customer_code).id))
+    return account_and_lots(db, customer_code=customer_code)[1]
+
+
+def account_and_lots(db: Db, *, customer_code: str) -> tuple[AccountRecord, list[rules.Lot]]:
+    """The customer's account and lots, nearest expiry first, in one read; their remains sum to the balance."""
+    account, lots = repo.account_with_lots(repo.connection_of(db), customer_code)
+    return account, rules.nearest_expiry_first(lots)
 
 
 def spendable_points(db: Db, *, customer_code: str, on: date | None = None) -> int:
@@ -151,7 +161,7 @@ def adjust(
     day = on or today()
     lot = {"earned_on": day, "expires_on": rules.lot_expiry(month_of(day), expiry_years), "note": note}
     row = _row(account.id, PointsEntryKind.ADJUSTMENT, points, idempotency_key, recorded_by) | lot
-    return repo.add_entries(conn, [row])
+    return _written(conn, [row])
 
 
 def _draw(
@@ -187,7 +197,7 @@ def _draw(
         _row(account.id, kind, draw.points, k, recorded_by) | {"lot_id": draw.lot_id} | extra
         for draw, k in zip(draws, keys, strict=True)
     ]
-    return repo.add_entries(conn, rows)
+    return _written(conn, rows)
 
 
 def reverse(
@@ -212,7 +222,7 @@ def reverse(
         if draw is not None:
             row = _row(entry.account_id, PointsEntryKind.REVERSAL, draw.points, key, recorded_by)
             row |= {"lot_id": draw.lot_id, "reverses_id": entry.id, "reference": entry.reference, "note": note}
-            written += repo.add_entries(conn, [row])
+            written += _written(conn, [row], counts_as=entry.kind)
     return written
 
 
@@ -274,6 +284,8 @@ def expire_points(db: Db, *, as_of: date, recorded_by: str) -> int:
     ]
     if rows:
         conn.execute(ENTRY.insert(), rows)
+        month_summary.add(conn, [(month_summary.local_month(r["recorded_at"]), r["kind"], r["points"]) for r in rows])
+    month_summary.fold(conn)  # a daily job: keeps the summary at about one row per month and kind
     return len(rows)
 
 
@@ -293,6 +305,15 @@ def _lots_due(conn: Connection, as_of: date) -> list[tuple[int, rules.Draw, int]
         lot = rules.Lot(int(lot_id), earned_on, expires_on, int(remaining))
         due += [(int(account_id), draw, int(count)) for draw in rules.expiry_draws([lot], as_of)]
     return due
+
+
+def _written(
+    conn: Connection, rows: list[dict[str, Any]], counts_as: PointsEntryKind | None = None
+) -> list[EntryRecord]:
+    """Append entries and, in the same transaction, their part of the month summary."""
+    written = repo.add_entries(conn, rows)
+    month_summary.add_entries(conn, written, counts_as)
+    return written
 
 
 def _writable(conn: Connection, customer_code: str) -> AccountRecord:

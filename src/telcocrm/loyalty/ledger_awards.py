@@ -40,7 +40,8 @@ from telcocrm.errors import InvalidInput
 from telcocrm.imports.writers import writer_for
 from telcocrm.kit.months import month_end, parse_month
 from telcocrm.loyalty import ledger_rules as rules
-from telcocrm.loyalty.ledger_repository import ACCOUNT, ENTRY, begin_immediate
+from telcocrm.loyalty import month_summary
+from telcocrm.loyalty.ledger_repository import ACCOUNT, ENTRY, begin_immediate, insert_new_accounts
 from telcocrm.models.enums import PointsAccountStatus, PointsEntryKind
 
 KEY_COLUMNS = ("customer_code", "rule", "source")
@@ -131,6 +132,8 @@ def post_awards(
     opened = _open_accounts(conn, posting.recorded_at)
     earned, earned_points = _earn_new(conn, posting)
     summary = _correct(conn, posting, month_complete, within)
+    # Earns and the reversals correcting them all count as the month's earnings (summary[4]: points taken back).
+    month_summary.add(conn, [(month, PointsEntryKind.EARN, earned_points + summary[1] - summary[4])])
     CHANGE.drop(conn)
     AWARD.drop(conn)
     return PostingSummary(month, opened, earned + summary[0], earned_points + summary[1], *summary[2:])
@@ -164,7 +167,7 @@ def _refuse(table: pa.Table, bad: Any, field: str, english: str) -> None:
 
 
 def _open_accounts(conn: Connection, now: datetime) -> int:
-    """Open an account for every awarded customer without one."""
+    """Open an account for every awarded customer without one (one enrolled meanwhile over the API is skipped)."""
     missing = (
         select(
             AWARD.c.customer_code,
@@ -177,14 +180,8 @@ def _open_accounts(conn: Connection, now: datetime) -> int:
         .distinct()
     )
     columns = ["customer_code", "status", "opted_in", "points_sensitive", "opened_at"]
-    count = _count(conn, missing)
-    conn.execute(insert(ACCOUNT).from_select(columns, missing))
-    return count
-
-
-def _count(conn: Connection, query: Select[Any]) -> int:
-    """How many rows a query gives (the driver's rowcount of INSERT … SELECT is not reliable everywhere)."""
-    return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    stmt = insert_new_accounts(conn).from_select(columns, missing).returning(ACCOUNT.c.id)
+    return len(conn.execute(stmt).all())
 
 
 def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:

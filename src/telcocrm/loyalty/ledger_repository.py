@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from telcocrm.db.base import Base
@@ -97,9 +98,21 @@ def account_row(conn: Connection, customer_code: str, *, for_update: bool = Fals
     return AccountRecord(**row._mapping)
 
 
-def insert_account(conn: Connection, values: Mapping[str, Any]) -> None:
-    """Add one account."""
-    conn.execute(insert(ACCOUNT).values(**values))
+def insert_account(conn: Connection, values: Mapping[str, Any]) -> bool:
+    """Add one account unless the customer has one; whether this call added it.
+
+    Two requests opening the same customer's account at once both find none; the unique customer code lets
+    one in and, with ON CONFLICT DO NOTHING, the other adds nothing instead of failing its transaction (PostgreSQL
+    waits for the first to commit or roll back; SQLite has one writer at a time).
+    """
+    stmt = insert_new_accounts(conn).values(**values).returning(ACCOUNT.c.id)
+    return conn.execute(stmt).first() is not None
+
+
+def insert_new_accounts(conn: Connection) -> Any:
+    """An INSERT into points_account that skips a customer who has an account (the dialect's ON CONFLICT)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(ACCOUNT).on_conflict_do_nothing(index_elements=[ACCOUNT.c.customer_code])
 
 
 def update_account(conn: Connection, account_id: int, values: Mapping[str, Any]) -> None:
@@ -131,6 +144,35 @@ def lots(conn: Connection, account_id: int) -> list[Lot]:
         .group_by(ENTRY.c.id, ENTRY.c.earned_on, ENTRY.c.expires_on, ENTRY.c.points)
     )
     return [Lot(int(i), earned, expires, int(left)) for i, earned, expires, left in conn.execute(stmt)]
+
+
+def account_with_lots(conn: Connection, customer_code: str) -> tuple[AccountRecord, list[Lot]]:
+    """The customer's account and every lot of it with what remains, in one statement; NotFound names the customer."""
+    lot, drawn = ENTRY.alias("lot"), ENTRY.alias("drawn")
+    own_lot = (lot.c.account_id == ACCOUNT.c.id) & lot.c.lot_id.is_(None)
+    stmt = (
+        select(
+            *ACCOUNT.c,
+            lot.c.id,
+            lot.c.earned_on,
+            lot.c.expires_on,
+            lot.c.points + func.coalesce(func.sum(drawn.c.points), 0),
+        )
+        .select_from(ACCOUNT.outerjoin(lot, own_lot).outerjoin(drawn, drawn.c.lot_id == lot.c.id))
+        .where(ACCOUNT.c.customer_code == customer_code)
+        .group_by(*ACCOUNT.c, lot.c.id, lot.c.earned_on, lot.c.expires_on, lot.c.points)
+    )
+    rows = conn.execute(stmt).all()
+    if not rows:
+        return account_row(conn, customer_code), []  # raises NotFound: the customer has no account
+    width = len(ACCOUNT.c)
+    account = AccountRecord(**dict(zip(ACCOUNT.c.keys(), rows[0][:width], strict=True)))
+    lots = [
+        Lot(int(i), earned, expires, int(left))
+        for i, earned, expires, left in (r[width:] for r in rows)
+        if i is not None
+    ]
+    return account, lots
 
 
 def remaining_of(conn: Connection, lot_id: int) -> int:

@@ -187,11 +187,15 @@ def get_redemption(*, db: Session, redemption_id: int) -> Redemption:
 
 def redemptions_of(*, db: Session, customer_code: str, limit: int = 50) -> list[tuple[Redemption, Reward]]:
     """The customer's redemptions with their rewards, newest first."""
-    code = customers.get_by_code(db, customer_code).code
+    return survivor_redemptions(db=db, customer_code=customers.get_by_code(db, customer_code).code, limit=limit)
+
+
+def survivor_redemptions(*, db: Session, customer_code: str, limit: int = 50) -> list[tuple[Redemption, Reward]]:
+    """The redemptions of a code already followed to its survivor, with their rewards, newest first."""
     stmt = (
         select(Redemption, Reward)
         .join(Reward, Reward.id == Redemption.reward_id)
-        .where(Redemption.customer_code == code)
+        .where(Redemption.customer_code == customer_code)
         .order_by(Redemption.id.desc())
         .limit(limit)
     )
@@ -209,12 +213,18 @@ def offers_for(*, db: Session, customer_code: str, on: date | None = None) -> li
     """The catalogue as one customer sees it: only rewards they may redeem today, valid and in stock."""
     customer = customers.get_by_code(db, customer_code)
     day = on or ledger.today()
-    facts = cards.segment_facts(db, customer.code)
-    levels = cards.active_levels(db, customer.code)
     try:
         spendable = ledger.spendable_points(db, customer_code=customer.code, on=day)
     except NotFound:
         spendable = 0
+    return survivor_offers(db=db, customer_code=customer.code, spendable=spendable, on=day)
+
+
+def survivor_offers(*, db: Session, customer_code: str, spendable: int, on: date | None = None) -> list[Offer]:
+    """The offers of a code already followed to its survivor whose spendable points the caller read."""
+    day = on or ledger.today()
+    facts = cards.segment_facts(db, customer_code)
+    levels = cards.active_levels(db, customer_code)
     return [
         Offer(reward, reward.points_price <= spendable)
         for reward in rewards.list_rewards(db=db)

@@ -33,19 +33,26 @@ def points_summary(
 ) -> PointsSummary:
     """The customer's points (all zero without a points account); a merged-away code answers for its survivor."""
     code = customers.get_by_code(db, customer_code).code
+    return survivor_points(db=db, customer_code=code, recent=recent, on=on)
+
+
+def survivor_points(
+    *, db: Session, customer_code: str, recent: int = RECENT_ENTRIES, on: date | None = None
+) -> PointsSummary:
+    """The points of a code already followed to its survivor (the counter's lookup did): one read, two with entries."""
     day = on or ledger.today()
     try:
-        lots = ledger.lots_of(db, customer_code=code)
+        _, lots = ledger.account_and_lots(db, customer_code=customer_code)
     except NotFound:
-        return PointsSummary(code, False, 0, 0, None, 0, [])
+        return PointsSummary(customer_code, False, 0, 0, None, 0, [])
     live = [lot for lot in lots if lot.remaining > 0 and lot.expires_on >= day]  # nearest expiry first
     next_date = live[0].expires_on if live else None
     return PointsSummary(
-        customer_code=code,
+        customer_code=customer_code,
         has_account=True,
-        balance=ledger.balance_of(db, customer_code=code),
+        balance=sum(lot.remaining for lot in lots),  # every entry is a lot or draws on one: the sum of entries
         spendable=sum(lot.remaining for lot in live),
         next_expiry_date=next_date,
         next_expiry_points=sum(lot.remaining for lot in live if lot.expires_on == next_date),
-        recent=ledger.entries_of(db, customer_code=code)[-recent:][::-1] if recent > 0 else [],
+        recent=ledger.entries_of(db, customer_code=customer_code)[-recent:][::-1] if recent > 0 else [],
     )

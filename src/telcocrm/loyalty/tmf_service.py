@@ -40,13 +40,10 @@ def enrol(db: Session, *, viewer: Viewer, code: str, flags: dict[str, bool], nam
         raise Conflict(f"客户 {code} 已注销 / customer {code} is {customer.status.value}", field=field, record=code)
     if name is not None and name != customer.name:
         raise InvalidInput(f"会员名即客户名 {customer.name} / name must be the customer's", field="name", record=code)
-    try:
-        ledger.get_account(db, customer_code=code)
-    except NotFound:
-        ledger.open_account(db, customer_code=code, **flags)
-        _audit(db, viewer, "points_account.open", code, {"after": flags})
-        return
-    raise Conflict(f"客户 {code} 已是积分会员 / customer {code} is already a member", field=field, record=code)
+    # One statement decides: of two enrolments at once, the one that did not open the account gets the 409.
+    if not ledger.open_new_account(db, customer_code=code, **flags):
+        raise Conflict(f"客户 {code} 已是积分会员 / customer {code} is already a member", field=field, record=code)
+    _audit(db, viewer, "points_account.open", code, {"after": flags})
 
 
 def change_member(

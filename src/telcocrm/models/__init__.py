@@ -13,7 +13,7 @@ from telcocrm.models.customer import (
     CustomerRelation,
 )
 from telcocrm.models.lifecycle import LifecycleHistory
-from telcocrm.models.loyalty import PointsAccount, PointsEntry
+from telcocrm.models.loyalty import PointsAccount, PointsEntry, PointsMonthSummary
 from telcocrm.models.loyalty_cards import MemberCard, MemberCardHistory
 from telcocrm.models.rewards import Redemption, RedemptionHistory, Reward, RewardStockHistory
 from telcocrm.models.segment import SegmentHistory
@@ -38,6 +38,7 @@ __all__ = [
     "MemberCardHistory",
     "PointsAccount",
     "PointsEntry",
+    "PointsMonthSummary",
     "Redemption",
     "RedemptionHistory",
     "Reward",

@@ -73,3 +73,24 @@ class PointsEntry(Base):
         Index("ix_points_entry_month", "month"),
         Index("ix_points_entry_expires_on", "expires_on"),
     )
+
+
+class PointsMonthSummary(Base):
+    """Points by month and kind, kept beside the ledger so the analyst's page never scans it.
+
+    A part of a sum, not a sum: every transaction that writes entries appends the rows of what it wrote (so no
+    two writers ever wait for one row), and a job folds the parts into one row per month and kind. The figure of
+    a month and kind is the sum of its rows. A reversal counts with the kind it undoes; awards and their
+    corrections in the month earned for, everything else in the operator's month it was recorded.
+    """
+
+    __tablename__ = "points_month_summary"
+
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), nullable=False)
+    kind: Mapped[PointsEntryKind] = mapped_column(
+        enum_type(PointsEntryKind, "points_month_summary_kind"), nullable=False
+    )
+    points: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("ix_points_month_summary_month_kind", "month", "kind"),)

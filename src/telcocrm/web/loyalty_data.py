@@ -1,27 +1,24 @@
 """What the loyalty pages read: a customer's points and cards, the ledger month by month, liability by segment.
 
-The monthly figures are one aggregate over the points ledger (the ledger module has no report of its own), read
-through its public table; everything else goes through the loyalty services.
+The monthly figures are read from the points month summary (loyalty/month_summary.py), kept as entries are
+written; everything else goes through the loyalty services.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
-from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.customers import repository as customers
 from telcocrm.kit.months import add_months, month_of
-from telcocrm.loyalty import cards, summary
-from telcocrm.loyalty.ledger_repository import ENTRY
+from telcocrm.loyalty import cards, month_summary, summary
 from telcocrm.loyalty.present import card_read, entry_read
 from telcocrm.loyalty.schemas import CardRead, EntryRead
 from telcocrm.loyalty.summary import PointsSummary
@@ -110,13 +107,19 @@ def find_member(db: Session, query: str) -> Member:
 
 
 def ledger_by_month(db: Session, *, zone: ZoneInfo, unit_cost_fen: int, now: datetime) -> list[MonthFigures]:
-    """Every month from the first entry to this one; a reversal counts with the kind of entry it undoes."""
-    sums: dict[str, dict[PointsEntryKind, int]] = defaultdict(lambda: defaultdict(int))
-    for month, kind, points in db.execute(_monthly_sums(db, zone, now)):
-        sums[month][PointsEntryKind(kind)] += int(points)
+    """Every month from the first entry to this one, from the month summary; a reversal counts as what it undoes."""
+    return figures_by_month(
+        month_summary.monthly_sums(db.connection()),
+        current=month_of(now.astimezone(zone).date()),
+        unit_cost_fen=unit_cost_fen,
+    )
+
+
+def figures_by_month(sums: month_summary.Sums, *, current: str, unit_cost_fen: int) -> list[MonthFigures]:
+    """The page's rows from points by month and kind: every month from the first to the current one."""
     if not sums:
         return []
-    months, current = [min(sums)], month_of(now.astimezone(zone).date())
+    months = [min(sums)]
     while months[-1] < max(current, max(sums)):
         months.append(add_months(months[-1], 1))
     figures, outstanding = [], 0
@@ -135,33 +138,6 @@ def ledger_by_month(db: Session, *, zone: ZoneInfo, unit_cost_fen: int, now: dat
             )
         )
     return figures
-
-
-def _monthly_sums(db: Session, zone: ZoneInfo, now: datetime) -> Any:
-    """Points by month and kind, in one statement over the ledger (a reversal joins what it undoes)."""
-    entry, undone = ENTRY.alias("entry"), ENTRY.alias("undone")
-    inner = (
-        select(
-            # Awards (and their corrections) count in the month they were earned for, which the run posts
-            # after that month ends; spending, expiry and adjustments in the month they happened.
-            func.coalesce(entry.c.month, _local_month(db, entry.c.recorded_at, zone, now)).label("month"),
-            func.coalesce(undone.c.kind, entry.c.kind).label("kind"),
-            entry.c.points,
-        )
-        .select_from(entry.outerjoin(undone, entry.c.reverses_id == undone.c.id))
-        .subquery()
-    )
-    return select(inner.c.month, inner.c.kind, func.sum(inner.c.points)).group_by(inner.c.month, inner.c.kind)
-
-
-def _local_month(db: Session, moment: ColumnElement[Any], zone: ZoneInfo, now: datetime) -> ColumnElement[str]:
-    """`YYYY-MM` of a stored UTC moment in the operator's zone, in the database's own dialect."""
-    if db.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(zone.key, moment), "YYYY-MM")
-    # SQLite keeps naive UTC text; the zone's offset today is exact for a zone without summer time (Asia/Shanghai).
-    offset = now.astimezone(zone).utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    return func.strftime("%Y-%m", moment, f"{minutes:+d} minutes")
 
 
 def segment_liability(store: AnalyticsStore) -> SegmentLiability | None:

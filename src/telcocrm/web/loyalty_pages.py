@@ -86,15 +86,17 @@ def _counter_context(db: Session, query: str, t: Translator) -> dict[str, Any]:
     except TelcoError as exc:
         context["error"] = refusal(exc, t)
         return context
+    # The lookup followed any merge: the reads below take the survivor's code as it is, one statement per kind of
+    # thing (account and lots; segment; cards; catalogue; redemptions), and the offers reuse the points read.
     code = member.customer_code
+    points = summary.survivor_points(db=db, customer_code=code, recent=0)
+    offers = redemption.survivor_offers(db=db, customer_code=code, spendable=points.spendable)
+    done = redemption.survivor_redemptions(db=db, customer_code=code, limit=RECENT_REDEMPTIONS)
     context |= {
         "member": member,
-        "points": summary.points_summary(db=db, customer_code=code, recent=0),
-        "offers": [(offer, request_key()) for offer in redemption.offers_for(db=db, customer_code=code)],
-        "redemptions": [
-            redemption_read(done, reward)
-            for done, reward in redemption.redemptions_of(db=db, customer_code=code, limit=RECENT_REDEMPTIONS)
-        ],
+        "points": points,
+        "offers": [(offer, request_key()) for offer in offers],
+        "redemptions": [redemption_read(redeemed, reward) for redeemed, reward in done],
     }
     return context
 
