@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +37,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool the routes run in (see Settings.worker_threads); open the hot reads' connections."""
     settings = get_settings()
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    # What is alive at start-up (models, routes, compiled statements) lives as long as the process: frozen, the
+    # garbage collector's full passes no longer walk it, which shortens their pauses under load (the p99).
+    gc.collect()
+    gc.freeze()
     engine: Engine = app.state.engine
     if not (settings.hot_reads and engine.dialect.name == "postgresql"):
         yield

@@ -8,15 +8,14 @@ in integer fen, floors at each `//` (the Ibis mart marts/retention.py computes t
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from telcocrm.churn.measures import RetentionMeasure, Stage
 from telcocrm.errors import InvalidInput
+from telcocrm.kit.settings_files import load_settings_file
 from telcocrm.models.enums import Product, RetentionPhase
 
 RETENTION_RULES_FILE = Path(__file__).with_name("retention.toml")
@@ -89,11 +88,7 @@ class RetentionRules(_Data):
 @cache
 def load_retention_rules(path: Path = RETENTION_RULES_FILE) -> RetentionRules:
     """The retention rules of the file (default: the packaged retention.toml)."""
-    raw = path.read_bytes()
-    try:
-        return RetentionRules(**tomllib.loads(raw.decode("utf-8")), digest=hashlib.sha256(raw).hexdigest()[:8])
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise InvalidInput(f"retention rules file {path} is not valid: {exc}", field="retention_rules") from exc
+    return load_settings_file(path, RetentionRules, field="retention_rules", digest=True)
 
 
 def members(group_size: int, rules: RetentionRules) -> int:

@@ -6,15 +6,14 @@ and the reason book that turns a feature's contribution into business words.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from telcocrm.analytics import schemas
-from telcocrm.errors import InvalidInput
+from telcocrm.kit.settings_files import load_settings_file
 from telcocrm.models.enums import ChurnSignal
 
 MODEL_SETTINGS_FILE = Path(__file__).with_name("model.toml")
@@ -78,7 +77,4 @@ class ChurnModelSettings(_Settings):
 @cache
 def load_model_settings(path: Path = MODEL_SETTINGS_FILE) -> ChurnModelSettings:
     """The settings of the file (default: the packaged model.toml); refused whole when any entry is wrong."""
-    try:
-        return ChurnModelSettings(**tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise InvalidInput(f"churn model settings {path} are not valid: {exc}", field="churn_model") from exc
+    return load_settings_file(path, ChurnModelSettings, field="churn_model")

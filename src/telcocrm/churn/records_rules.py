@@ -3,17 +3,15 @@ answer, and who counts for win-back (settings in src/telcocrm/churn/records.toml
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from telcocrm.errors import InvalidInput
 from telcocrm.kit.months import add_months
+from telcocrm.kit.settings_files import load_settings_file
 from telcocrm.models.enums import ChurnControllability, ChurnDestination, ChurnReason, ChurnSignal, ChurnUrgency
 
 RECORDS_RULES_FILE = Path(__file__).with_name("records.toml")
@@ -63,11 +61,7 @@ class RecordsRules(_Rules):
 @cache
 def load_records_rules(path: Path = RECORDS_RULES_FILE) -> RecordsRules:
     """The churn database settings of the file (default: the packaged records.toml)."""
-    raw = path.read_bytes()
-    try:
-        return RecordsRules(**tomllib.loads(raw.decode("utf-8")), digest=hashlib.sha256(raw).hexdigest()[:8])
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise InvalidInput(f"churn records settings {path} are not valid: {exc}", field="records_rules") from exc
+    return load_settings_file(path, RecordsRules, field="records_rules", digest=True)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ does not have gives no rows, never an error. Definitions:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.errors import InvalidInput
 from telcocrm.kit.months import parse_month
+from telcocrm.kit.settings_files import load_settings_file
 
 REPORT_SETTINGS_FILE = Path(__file__).with_name("reports.toml")
 FEATURES = "subscriber_features"
@@ -68,12 +68,7 @@ class ReportSettings(BaseModel):
 @cache
 def load_report_settings(path: Path = REPORT_SETTINGS_FILE) -> ReportSettings:
     """The report settings of the file (default: the packaged reports.toml); refused whole when any entry is wrong."""
-    try:
-        return ReportSettings(**tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise InvalidInput(
-            f"报表配置 {path} 无效 / report settings {path} are not valid: {exc}", field="reports"
-        ) from exc
+    return load_settings_file(path, ReportSettings, field="reports")
 
 
 def query(sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Row, and_, func, select
+from sqlalchemy import ColumnElement, FromClause, Row, and_, case, func, literal, or_, select
 
 from telcocrm.models import (
     AssessmentRun,
@@ -228,6 +228,25 @@ def take(record: type[R], row: Row[Any], start: int = 0) -> R:
 def take_optional(record: type[R], row: Row[Any], start: int) -> R | None:
     """The record of an outer-joined entity, or None when the join found no row (its first column is NULL)."""
     return None if row[start] is None else take(record, row, start)
+
+
+RELATED_COLUMNS = (*RelationRecord._fields, "direction", "other_code", "other_name", "other_kind")
+
+
+def with_relations(source: FromClause, customer: FromClause) -> tuple[FromClause, list[ColumnElement[Any]]]:
+    """`source` outer-joined with the customer's relations on either side and the other customer of each.
+
+    The columns, in RELATED_COLUMNS order: the relation (a RelationRecord), its direction seen from the
+    customer (outgoing when the customer holds it), the other customer's code, name and kind. One join
+    rather than a statement of its own: a statement costs more than the few rows it multiplies.
+    """
+    relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
+    outgoing = relation.c.customer_id == customer.c.id
+    other_id = case((outgoing, relation.c.related_customer_id), else_=relation.c.customer_id)
+    direction = case((outgoing, literal("outgoing")), else_=literal("incoming"))
+    joined = source.outerjoin(relation, or_(outgoing, relation.c.related_customer_id == customer.c.id))
+    joined = joined.outerjoin(other, other.c.id == other_id)
+    return joined, [*columns(RelationRecord), direction, other.c.code, other.c.name, other.c.kind]
 
 
 def published(table: FromClause) -> ColumnElement[bool]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from telcocrm.customers.records import (
+    RELATED_COLUMNS,
     AccountRecord,
     CertificateRecord,
     CreditRecord,
@@ -25,6 +25,7 @@ from telcocrm.customers.records import (
     latest_month,
     take,
     take_optional,
+    with_relations,
 )
 from telcocrm.customers.rules import is_valid_customer_code
 from telcocrm.db.read_plans import ReadPlan, run_plan
@@ -197,7 +198,7 @@ class CustomerView:
 
 
 def load_view(db: Session, code: str | Customer, *, history_limit: int = 50) -> CustomerView:
-    """The 360 view by code (a merged-away code gives its survivor): four statements whatever it holds."""
+    """The 360 view by code (a merged-away code gives its survivor): three statements whatever it holds."""
     plan = view_plan(code if isinstance(code, str) else code.code, history_limit=history_limit)
     return run_plan(db.connection(), plan)
 
@@ -207,7 +208,6 @@ def view_plan(code: str, *, history_limit: int = 50) -> ReadPlan[CustomerView]:
     core = yield from _core_plan(code)
     holdings = yield _holdings_query(), {"customer_id": core.customer.id}
     stages = (take_optional(LifecycleRecord, row, _LIFECYCLE_AT) for row in holdings)
-    relations = yield _relations_query(), {"customer_id": core.customer.id}
     history = yield _history_query(), _history_params(core.customer, history_limit)
     return CustomerView(
         customer=core.customer,
@@ -217,7 +217,7 @@ def view_plan(code: str, *, history_limit: int = 50) -> ReadPlan[CustomerView]:
         subscribers=[
             sub for row in holdings if (sub := take_optional(SubscriberRecord, row, _SUBSCRIBER_AT)) is not None
         ],
-        relations=_with_names(relations, core.customer.id),
+        relations=core.relations,
         history=[take(HistoryRecord, row) for row in history],
         credit=core.credit,
         segment=core.segment,
@@ -231,15 +231,26 @@ _PROFILE_AT = len(CustomerRecord._fields)
 _CERTIFICATE_AT = _PROFILE_AT + len(ProfileRecord._fields)
 _CREDIT_AT = _CERTIFICATE_AT + len(CertificateRecord._fields)
 _SEGMENT_AT = _CREDIT_AT + len(CreditRecord._fields)
+_RELATION_AT = _SEGMENT_AT + len(SegmentRecord._fields)
 _SUBSCRIBER_AT = len(AccountRecord._fields)
 _LIFECYCLE_AT = _SUBSCRIBER_AT + len(SubscriberRecord._fields)
 
 
 @cache
 def _core_query() -> Select[Any]:
-    """Customer, profile, certificates and the newest month's credit and segment of one code."""
+    """Customer, profile, certificates, the newest month's credit and segment, and the relations of one code.
+
+    A row per certificate × relation (a handful): each is kept once by `_core_plan`.
+    """
     customer, profile, certificate = Customer.__table__, CustomerProfile.__table__, Certificate.__table__
     credit, segment = CreditRatingHistory.__table__, SegmentHistory.__table__
+    source, related = with_relations(
+        customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
+        .outerjoin(certificate, certificate.c.customer_id == customer.c.id)
+        .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
+        .outerjoin(segment, latest_month(segment, "customer_code", customer.c.code)),
+        customer,
+    )
     return (
         select(
             *columns(CustomerRecord),
@@ -247,15 +258,10 @@ def _core_query() -> Select[Any]:
             *columns(CertificateRecord),
             *columns(CreditRecord),
             *columns(SegmentRecord),
+            *related,
         )
-        .select_from(
-            customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
-            .outerjoin(certificate, certificate.c.customer_id == customer.c.id)
-            .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
-            .outerjoin(segment, latest_month(segment, "customer_code", customer.c.code))
-        )
+        .select_from(source)
         .where(customer.c.code == bindparam("code"))
-        .order_by(certificate.c.id)
     )
 
 
@@ -272,21 +278,6 @@ def _holdings_query() -> Select[Any]:
         )
         .where(account.c.customer_id == bindparam("customer_id"))
         .order_by(account.c.id, subscriber.c.id)
-    )
-
-
-@cache
-def _relations_query() -> Select[Any]:
-    """Relations on either side of a customer, with the other customer's code and name."""
-    customer_id = bindparam("customer_id", type_=Integer)
-    relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
-    outgoing = (relation.c.customer_id == customer_id) & (other.c.id == relation.c.related_customer_id)
-    incoming = (relation.c.related_customer_id == customer_id) & (other.c.id == relation.c.customer_id)
-    return (
-        select(*columns(RelationRecord), other.c.code, other.c.name)
-        .select_from(relation.join(other, or_(outgoing, incoming)))
-        .where(or_(relation.c.customer_id == customer_id, relation.c.related_customer_id == customer_id))
-        .order_by(relation.c.id)
     )
 
 
@@ -316,6 +307,7 @@ class _Core:
     certificates: list[CertificateRecord]
     credit: CreditRecord | None
     segment: SegmentRecord | None
+    relations: list[tuple[RelationRecord, str, str, str]]
 
 
 def _core_plan(code: str) -> ReadPlan[_Core]:
@@ -328,26 +320,25 @@ def _core_plan(code: str) -> ReadPlan[_Core]:
         if customer.status is CustomerStatus.MERGED and customer.merged_into_code:
             code = customer.merged_into_code
             continue
-        certificates = [c for row in rows if (c := take_optional(CertificateRecord, row, _CERTIFICATE_AT)) is not None]
+        certificates = {c.id: c for row in rows if (c := take_optional(CertificateRecord, row, _CERTIFICATE_AT))}
+        relations = {row[_RELATION_AT]: _named(row) for row in rows if row[_RELATION_AT] is not None}
         first = rows[0]
         return _Core(
             customer,
             take_optional(ProfileRecord, first, _PROFILE_AT),
-            certificates,
+            [certificates[i] for i in sorted(certificates)],
             take_optional(CreditRecord, first, _CREDIT_AT),
             take_optional(SegmentRecord, first, _SEGMENT_AT),
+            [relations[i] for i in sorted(relations)],
         )
     raise NotFound(f"客户 {code} 的合并链过长 / merge chain too long", field="id", record=code)
 
 
-def _with_names(rows: Sequence[Any], customer_id: int) -> list[tuple[RelationRecord, str, str, str]]:
-    """Relations on either side, each with the other customer's code, name and the direction."""
-    found = []
-    for row in rows:
-        relation = take(RelationRecord, row)
-        direction = "outgoing" if relation.customer_id == customer_id else "incoming"
-        found.append((relation, row.code, row.name, direction))
-    return found
+def _named(row: Any) -> tuple[RelationRecord, str, str, str]:
+    """A relation with the other customer's code and name and its direction seen from the customer."""
+    related = dict(zip(RELATED_COLUMNS, row[_RELATION_AT : _RELATION_AT + len(RELATED_COLUMNS)], strict=True))
+    relation = RelationRecord(*(related[name] for name in RelationRecord._fields))
+    return relation, related["other_code"], related["other_name"], related["direction"]
 
 
 def _history_params(customer: CustomerRecord | Customer, limit: int) -> dict[str, Any]:

@@ -18,15 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Integer,
     Row,
     Select,
     String,
     and_,
     bindparam,
-    case,
     func,
-    literal,
     or_,
     select,
 )
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from telcocrm.customers import repository
 from telcocrm.customers.records import (
+    RELATED_COLUMNS,
     AccountRecord,
     CertificateRecord,
     CreditRecord,
@@ -43,6 +43,7 @@ from telcocrm.customers.records import (
     latest_month,
     take,
     take_optional,
+    with_relations,
 )
 from telcocrm.customers.rules import FIXED_NUMBER, MOBILE_NUMBER
 from telcocrm.customers.schemas import CertificateIn, CustomerCreate, CustomerUpdate, ProfileIn
@@ -57,7 +58,6 @@ from telcocrm.models import (
     CreditRatingHistory,
     Customer,
     CustomerProfile,
-    CustomerRelation,
     Subscriber,
 )
 from telcocrm.models.enums import CertificateType, CustomerKind, CustomerStatus, RelationType, SubscriberStatus
@@ -245,7 +245,7 @@ def _core_query(where: ColumnElement[bool], *, accounts: bool, relations: bool) 
         *_subscriber_counts(),
         *columns(CreditRecord),
     ]
-    source = (
+    source: FromClause = (
         customer.outerjoin(profile, profile.c.customer_id == customer.c.id)
         .outerjoin(certificate, and_(certificate.c.customer_id == customer.c.id, certificate.c.active))
         .outerjoin(credit, latest_month(credit, "customer_code", customer.c.code))
@@ -255,13 +255,8 @@ def _core_query(where: ColumnElement[bool], *, accounts: bool, relations: bool) 
         shown += columns(AccountRecord)
         source = source.outerjoin(account, account.c.customer_id == customer.c.id)
     if relations:
-        relation, other = CustomerRelation.__table__, Customer.__table__.alias("other")
-        outgoing = relation.c.customer_id == customer.c.id
-        other_id = case((outgoing, relation.c.related_customer_id), else_=relation.c.customer_id)
-        direction = case((outgoing, literal("outgoing")), else_=literal("incoming"))
-        shown += [relation.c.id, relation.c.relation_type, direction, other.c.code, other.c.name, other.c.kind]
-        source = source.outerjoin(relation, or_(outgoing, relation.c.related_customer_id == customer.c.id))
-        source = source.outerjoin(other, other.c.id == other_id)
+        source, related = with_relations(source, customer)
+        shown += related
     return select(*shown).select_from(source).where(where).order_by(customer.c.id)
 
 
@@ -303,14 +298,14 @@ def _collect(rows: Iterable[Row[Any]], *, accounts: bool, relations: bool) -> di
 
 
 def _related(row: Row[Any], at: int) -> RelatedRef:
-    relation_id, relation_type, direction, code, name, kind = row[at : at + 6]
+    related = dict(zip(RELATED_COLUMNS, row[at : at + len(RELATED_COLUMNS)], strict=True))
     return RelatedRef(
-        relation_id=relation_id,
-        relation_type=RelationType(relation_type),
-        direction=direction,
-        code=code,
-        name=name,
-        kind=CustomerKind(kind),
+        relation_id=related["id"],
+        relation_type=RelationType(related["relation_type"]),
+        direction=related["direction"],
+        code=related["other_code"],
+        name=related["other_name"],
+        kind=CustomerKind(related["other_kind"]),
     )
 
 

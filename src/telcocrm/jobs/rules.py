@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tomllib
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from telcocrm.churn.warning_rules import ChurnRules
 from telcocrm.credit.config import CreditRules
-from telcocrm.errors import InvalidInput
+from telcocrm.kit.settings_files import load_settings_file
 from telcocrm.lifecycle.config import LifecycleRules
 from telcocrm.loyalty.config import LoyaltyRules
 from telcocrm.segments.config import SegmentRules
@@ -44,10 +42,4 @@ def rules_file() -> Path:
 @cache
 def load_rules(path: Path | None = None) -> MonthlyRules:
     """The rules of the file (default: TELCOCRM_RULES_FILE, else the packaged defaults)."""
-    path = path or rules_file()
-    raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-        return MonthlyRules(**data, digest=hashlib.sha256(raw).hexdigest()[:8])
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise InvalidInput(f"rules file {path} is not valid: {exc}", field="rules") from exc
+    return load_settings_file(path or rules_file(), MonthlyRules, field="rules", digest=True)
