@@ -46,6 +46,7 @@ class MonthFrames:
     events: pd.DataFrame
     integrity: pd.DataFrame
     topups: pd.DataFrame
+    referrals: pd.DataFrame  # loaded with every extract; no reference rule reads it
     previous_credit: pd.DataFrame
     cache: dict[str, pd.DataFrame] = field(default_factory=dict)
 

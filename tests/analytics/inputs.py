@@ -23,6 +23,7 @@ def month_inputs(
     events: Rows = (),
     integrity: Rows = (),
     topups: Rows = (),
+    referrals: Rows = (),
     previous_credit: Rows | None = None,
 ) -> MonthInputs:
     """The month's inputs holding exactly the given rows (schemas.BASE, BILLS, …; absent keys are null)."""
@@ -36,5 +37,6 @@ def month_inputs(
         events=build_table(con, schemas.EVENTS, list(events)),
         integrity=build_table(con, schemas.INTEGRITY, list(integrity)),
         topups=build_table(con, schemas.TOPUPS, list(topups)),
+        referrals=build_table(con, schemas.REFERRALS, list(referrals)),
         previous_credit=None if previous_credit is None else build_table(con, schemas.CREDIT, list(previous_credit)),
     )

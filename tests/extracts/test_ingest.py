@@ -23,7 +23,7 @@ from telcocrm.models import AuditRecord
 
 from .conftest import EXAMPLES, MONTH
 
-EXAMPLE_ROWS = {"bills": 6, "usage": 6, "events": 5, "integrity": 1, "topups": 3}
+EXAMPLE_ROWS = {"bills": 6, "usage": 6, "events": 5, "integrity": 1, "topups": 3, "referrals": 2}
 
 
 def stored(store: AnalyticsStore, table: str) -> list[dict[str, object]]:

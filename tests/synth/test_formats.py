@@ -27,6 +27,7 @@ MONEY_COLUMNS = {
     "events": ("old_plan_fee", "new_plan_fee"),
     "integrity": ("amount",),
     "topups": ("amount",),
+    "referrals": (),
 }
 
 
@@ -92,8 +93,10 @@ def test_every_extract_row_names_a_known_subscriber_and_customer(parquet_run: Pa
     for month in MONTH_NAMES:
         for name in TABLES:
             table = _table(parquet_run, month, name)
-            assert set(pc.drop_null(table["subscriber_id"]).to_pylist()) <= subscribers, (month, name)
+            column = "referred_subscriber_id" if name == "referrals" else "subscriber_id"
+            assert set(pc.drop_null(table[column]).to_pylist()) <= subscribers, (month, name)
         assert set(_table(parquet_run, month, "integrity")["customer_code"].to_pylist()) <= codes
+        assert set(_table(parquet_run, month, "referrals")["referrer_customer_code"].to_pylist()) <= codes
 
 
 def test_customers_file_is_accepted_by_the_import(parquet_run: Path) -> None:

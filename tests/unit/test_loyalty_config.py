@@ -40,7 +40,7 @@ def campaign(**change: Any) -> dict[str, Any]:
         {"tenure_multiplier_pct": ((0, 100), (1, 90))},  # a multiplier never takes points away
         {"campaigns": (campaign(), campaign(rule="points.bonus.other"))},  # one code, two sources
         {"campaigns": (campaign(valid_from="2026-07", valid_to="2026-06"),)},
-        {"campaigns": (campaign(condition="referral"),)},  # outside the vocabulary the mart evaluates
+        {"campaigns": (campaign(condition="birthday"),)},  # outside the vocabulary the mart evaluates
         {"campaigns": (campaign(rule="points.consumption"),)},  # a bonus is points.bonus.<name>
         {"campaigns": (campaign(valid_from="2026-13"),)},
         {"campaigns": (campaign(points=0),)},

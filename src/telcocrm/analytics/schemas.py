@@ -82,12 +82,22 @@ TOPUPS = pa.schema(
         ("amount_fen", FEN),
     ]
 )
+# Optional: which customer brought which new line (docs/data-contract.md; the referral campaign of docs/rules.md).
+REFERRALS = pa.schema(
+    [
+        ("referrer_customer_code", pa.string()),  # as written: a merged-away code is not followed to its survivor
+        ("referred_subscriber_id", pa.string()),  # referred once: a line referred again in a later month counts once
+        ("referral_date", pa.date32()),  # on or before the last day of the month that delivered it
+        ("month", MONTH),  # the month of the extract that delivered it (filled by ingest)
+    ]
+)
 EXTRACTS: dict[str, pa.Schema] = {
     "bills": BILLS,
     "usage": USAGE,
     "events": EVENTS,
     "integrity": INTEGRITY,
     "topups": TOPUPS,
+    "referrals": REFERRALS,
 }
 
 # --- The operational base at run time (analytics store: base/month=YYYY-MM/subscribers.parquet) -----------------

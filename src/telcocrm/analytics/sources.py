@@ -31,6 +31,7 @@ class MonthInputs:
     events: ir.Table  # schemas.EVENTS, same window
     integrity: ir.Table  # schemas.INTEGRITY, same window
     topups: ir.Table  # schemas.TOPUPS, same window
+    referrals: ir.Table  # schemas.REFERRALS, same window (an optional extract: often empty)
     previous_credit: ir.Table | None  # schemas.CREDIT of the month before, when it was run
 
 

@@ -2,6 +2,7 @@
 
     analytics/
       extracts/month=YYYY-MM/{bills,usage,events,integrity,topups}.parquet   what ingest accepted
+                             referrals.parquet                            (only a month whose folder had one)
       results/month=YYYY-MM/{base,subscriber_features,customer_features,credit,segments,lifecycle,
                              subscriber_results}.parquet                   the run's output and the base it used
       analytics.duckdb                                                     views for analysts (read-only use)

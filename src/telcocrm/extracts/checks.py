@@ -6,6 +6,7 @@ read is reported once, as a type problem, and is null for the later checks, so i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -25,6 +26,8 @@ UNKNOWN_SUBSCRIBER = "用户不存在 / unknown subscriber: not a subscriber_cod
 UNKNOWN_CUSTOMER = "客户标识码不存在 / unknown customer code: not in the operational database"
 PAID_WITHOUT_DATE = "已付款须填付款日期 / paid_date is required when paid_amount is above 0"
 DATE_WITHOUT_PAYMENT = "未付款不应有付款日期 / paid_date must be empty when paid_amount is 0"
+OWN_LINE = "不能推荐本客户自己的号码 / a customer cannot refer its own line: the referrer holds this line"
+Holders = Callable[[Sequence[str]], dict[str, frozenset[str]]]  # subscriber_code → codes of the customers holding it
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class MonthContext:
     month: str
     subscribers: pa.Array  # string: every subscriber_code
     customers: pa.Array  # string: every customer code
+    holders: Holders | None = None  # who holds a line (known.line_holders); None: referrals are not checked
 
     @property
     def first_day(self) -> date:
@@ -63,7 +67,9 @@ def check_batch(table: Table, batch: Batch, context: MonthContext, problems: Pro
         _check_value(column, read, context, report)
     if table.name == "bills":
         _check_paid_date(read, report)
-    return _stored(table, read)
+    if table.name == "referrals" and context.holders is not None:
+        _check_own_line(read, context.holders, report)
+    return _stored(table, read, context.month)
 
 
 class _Reporter:
@@ -107,6 +113,9 @@ def _check_value(column: Column, read: dict[str, Converted], context: MonthConte
         )
     if column.in_month:
         report(_outside(values, context), column.name, f"不在本月内 / must fall inside {context.month}")
+    if column.not_after_month:
+        last = context.last_day
+        report(pc.greater(values, pa.scalar(last, pa.date32())), column.name, f"不能晚于 / must not be after {last}")
     if column.not_before_month:
         first = context.first_day
         report(pc.less(values, pa.scalar(first, pa.date32())), column.name, f"不能早于 / must not be before {first}")
@@ -140,14 +149,28 @@ def _check_paid_date(read: dict[str, Converted], report: _Reporter) -> None:
     report(pc.and_(pc.invert(paid), dated.given), "paid_date", DATE_WITHOUT_PAYMENT)
 
 
-def _stored(table: Table, read: dict[str, Converted]) -> pa.RecordBatch:
-    """The batch in the stored schema: money in fen, times local, the local day of each time beside it."""
+def _check_own_line(read: dict[str, Converted], holders: Holders, report: _Reporter) -> None:
+    """A referral of a line the referrer itself holds (directly, or as the survivor of the line's customer)."""
+    referrers = read["referrer_customer_code"].values.to_pylist()
+    lines = read["referred_subscriber_id"].values.to_pylist()
+    held = holders(sorted({line for line in lines if line is not None}))
+    own = [ref is not None and ref in held.get(line or "", ()) for ref, line in zip(referrers, lines, strict=True)]
+    report(pa.array(own, pa.bool_()), "referred_subscriber_id", OWN_LINE)
+
+
+def _stored(table: Table, read: dict[str, Converted], month: str) -> pa.RecordBatch:
+    """The batch in the stored schema: money in fen, times local, the local day of each time beside it.
+
+    A stored `month` no input column gives (referrals) is the month being ingested: the month that delivered the row.
+    """
     arrays: dict[str, pa.Array] = {}
     for column in table.columns:
         arrays[column.target] = read[column.name].values
         if column.day:
             arrays[column.day] = read[column.name].values.cast(pa.date32())
     schema = STORED[table.name]
+    if "month" in schema.names and "month" not in arrays:
+        arrays["month"] = pa.repeat(pa.scalar(month, pa.string()), len(next(iter(read.values())).values))
     return pa.RecordBatch.from_arrays(
         [arrays[name].cast(schema.field(name).type) for name in schema.names], schema=schema
     )

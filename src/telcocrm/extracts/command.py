@@ -19,7 +19,9 @@ err = Console(stderr=True)
 
 
 def ingest(
-    folder: Annotated[Path, typer.Argument(help="the month's folder: bills, usage, events, integrity, topups")],
+    folder: Annotated[
+        Path, typer.Argument(help="the month's folder: bills, usage, events, integrity, topups; optional referrals")
+    ],
     month: Annotated[str, typer.Option("--month", help="the month the extracts are for, YYYY-MM")],
 ) -> None:
     """Check a month of billing extracts and land it in the analytics store."""

@@ -40,6 +40,7 @@ class Column:
     not_above: str = ""  # another column of the row this value may not exceed
     in_month: bool = False  # a date or time that must fall inside the month
     not_before_month: bool = False  # a date that may not be before the month's first day
+    not_after_month: bool = False  # a date that may not be after the month's last day
     day: str = ""  # a time whose local day is also stored, in this column
 
     @property
@@ -60,6 +61,8 @@ class Table:
     columns: tuple[Column, ...]
     # Columns that identify a row (one row per subscriber and month); () means the whole row may not repeat.
     key: tuple[str, ...] = ()
+    optional: bool = False  # a month may come without the file: the table is then empty for that month
+    repeated: str = ""  # why a row repeating an earlier one's key is refused ({first}: that row); '' the default
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -132,5 +135,16 @@ TOPUPS = Table(
         _money("amount"),
     ),
 )
-TABLES: dict[str, Table] = {t.name: t for t in (BILLS, USAGE, EVENTS, INTEGRITY, TOPUPS)}
+REFERRALS = Table(
+    "referrals",
+    (
+        Column("referrer_customer_code", Kind.CUSTOMER),
+        Column("referred_subscriber_id", Kind.SUBSCRIBER),  # never a line of the referrer (checks.py)
+        Column("referral_date", Kind.DATE, not_after_month=True),
+    ),
+    key=("referred_subscriber_id",),
+    optional=True,
+    repeated="同一号码已被推荐（第 {first} 行）/ this line is referred twice; the first referral is row {first}",
+)
+TABLES: dict[str, Table] = {t.name: t for t in (BILLS, USAGE, EVENTS, INTEGRITY, TOPUPS, REFERRALS)}
 SUFFIXES = (".parquet", ".csv")  # each table is NAME.parquet or NAME.csv

@@ -55,6 +55,8 @@ class DuplicateFinder:
 
     def _problem(self, first: int) -> tuple[str, str]:
         """The field and reason of a row repeating row `first`."""
+        if self.table.key and self.table.repeated:
+            return self.table.key[0], self.table.repeated.format(first=first)
         if self.table.key:
             return self.table.key[0], (
                 f"同一用户同月已有一行（第 {first} 行）/ a second row for this subscriber and month;"

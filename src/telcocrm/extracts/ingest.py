@@ -1,4 +1,6 @@
-"""Ingest of a month of billing extracts: check all five tables, then land them whole in the analytics store.
+"""Ingest of a month of billing extracts: check every table, then land them whole in the analytics store.
+
+Five tables are required; referrals is optional (a month without its file has no referrals and no file is landed).
 
 One pass over each file: every batch is checked and, while the month is clean so far, written in its stored
 form to the month's staging folder. A month with any problem is refused whole (ImportRefused, an InvalidInput
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -21,7 +24,7 @@ from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.extracts.checks import MonthContext, check_batch
 from telcocrm.extracts.contract import TABLES, Table
 from telcocrm.extracts.duplicates import DuplicateFinder
-from telcocrm.extracts.known import known_customers, known_subscribers
+from telcocrm.extracts.known import known_customers, known_subscribers, line_holders
 from telcocrm.extracts.reading import check_columns, locate, read_batches
 from telcocrm.imports.problems import ProblemLog
 from telcocrm.kit.months import parse_month
@@ -56,13 +59,14 @@ class IngestReport:
 
 
 def ingest_month(folder: Path, month: str, *, engine: Engine, store: AnalyticsStore | None = None) -> IngestReport:
-    """Check the month's five extracts in `folder` and land them, or refuse the month whole with ImportRefused."""
+    """Check the month's extracts in `folder` and land them, or refuse the month whole with ImportRefused."""
     parse_month(month)
     started = time.perf_counter()
     store = store or AnalyticsStore.from_settings()
     problems = ProblemLog()
     sources = _sources(Path(folder), problems)
-    context = MonthContext(month, known_subscribers(engine), known_customers(engine))
+    holders = partial(line_holders, engine)
+    context = MonthContext(month, known_subscribers(engine), known_customers(engine), holders=holders)
     with store.replacing("extracts", month) as staging:
         rows = {name: _land(sources.get(name), context, problems, staging) for name in TABLES}
         if problems:

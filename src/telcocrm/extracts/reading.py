@@ -34,10 +34,12 @@ class Batch:
 
 
 def locate(folder: Path, table: Table, problems: ProblemLog) -> Path | None:
-    """The one file of the table in the month's folder; a problem when there is none or there are two."""
+    """The one file of the table in the month's folder; a problem when there are two, or none of a required table."""
     found = [folder / f"{table.name}{suffix}" for suffix in SUFFIXES if (folder / f"{table.name}{suffix}").is_file()]
     if len(found) == 1:
         return found[0]
+    if not found and table.optional:
+        return None
     problems.file = f"{table.name}.*"
     if found:
         problems.add(0, "", "同一张表有两个文件 / both NAME.csv and NAME.parquet are given: keep one")

@@ -184,6 +184,7 @@ def _run_steps(
 def _points(m: _Month, inputs: Any, features: Any, customers: Any, credit: Any, segments: Any) -> None:
     """The month's points: per line, the awards per customer (published or not), the liability."""
     from telcocrm.analytics.marts.points import points_awards, points_liability, subscriber_points
+    from telcocrm.analytics.marts.referrals import referrals_due
     from telcocrm.jobs.base_snapshot import snapshot_points_members
 
     loyalty = m.rules.loyalty
@@ -197,7 +198,15 @@ def _points(m: _Month, inputs: Any, features: Any, customers: Any, credit: Any, 
         schemas.SUBSCRIBER_POINTS,
     )
     awards = points_awards(
-        lines, customers, credit, segments, members, loyalty, month=m.month, previous_customers=previous
+        lines,
+        customers,
+        credit,
+        segments,
+        members,
+        loyalty,
+        month=m.month,
+        previous_customers=previous,
+        referrals=referrals_due(inputs),
     )
     awards = m.materialise("points_awards", awards.order_by("customer_code", "rule", "source"), schemas.POINTS_AWARDS)
     liability = points_liability(awards, segments, m.read("base"), loyalty.reward_unit_cost_fen)

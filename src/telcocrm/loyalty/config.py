@@ -26,7 +26,7 @@ CustomerGroup = Literal[
 ]
 CUSTOMER_GROUPS: tuple[CustomerGroup, ...] = get_args(CustomerGroup)
 # The closed vocabulary of campaign conditions the mart knows how to evaluate.
-BonusCondition = Literal["bank_collection_signup", "joined_in_month"]
+BonusCondition = Literal["bank_collection_signup", "joined_in_month", "referral"]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
@@ -35,9 +35,12 @@ class _Rules(BaseModel):
 
 
 class Campaign(_Rules):
-    """A bonus campaign: `points` once per customer and month when `condition` holds, from one month to another."""
+    """A bonus campaign: `points` once per customer and month when `condition` holds, from one month to another.
 
-    code: str = Field(pattern=r"^[a-z0-9_]+$")  # the award's source is "campaign:<code>"
+    A `referral` campaign awards once per referred line instead (analytics.marts.referrals).
+    """
+
+    code: str = Field(pattern=r"^[a-z0-9_]+$")  # the source: "campaign:<code>" ("campaign:<code>:<line>" referral)
     rule: str = Field(pattern=r"^points\.bonus\.[a-z0-9_]+$")
     points: int = Field(ge=1)
     condition: BonusCondition
@@ -55,17 +58,19 @@ class Campaign(_Rules):
         return self.valid_from <= month <= self.valid_to
 
 
-def _bank_collection_2026() -> tuple[Campaign, ...]:
+def _campaigns_2026() -> tuple[Campaign, ...]:
     # Bank collection (托收) means fewer late bills and a rating of A for newcomers (brief §3): worth a sign-up reward.
+    # A referred line that pays its first bill is a customer won without a channel's commission: worth more.
+    year = {"valid_from": "2026-01", "valid_to": "2026-12"}
     return (
         Campaign(
             code="bank_collection_2026",
             rule="points.bonus.bank_collection",
             points=200,
             condition="bank_collection_signup",
-            valid_from="2026-01",
-            valid_to="2026-12",
+            **year,
         ),
+        Campaign(code="referral_2026", rule="points.bonus.referral", points=500, condition="referral", **year),
     )
 
 
@@ -97,7 +102,7 @@ class LoyaltyRules(_Rules):
     }  # points per whole CNY billed and paid in the month
     tenure_multiplier_pct: tuple[tuple[int, int], ...] = ((0, 100), (1, 110), (3, 120), (5, 150))  # (from year, %)
     credit_points: ByRating = ByRating(A=50, B=20, C=0)  # a month, customers with a line in network at the month's end
-    campaigns: tuple[Campaign, ...] = Field(default_factory=_bank_collection_2026)
+    campaigns: tuple[Campaign, ...] = Field(default_factory=_campaigns_2026)
     # --- publication and cost ---
     published: Publication = Publication()
     reward_unit_cost_fen: int = Field(default=1, ge=0)  # reward cost of one published point (liability = points × it)

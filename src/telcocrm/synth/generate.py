@@ -18,6 +18,7 @@ from telcocrm.synth.months import Columns, simulate_month, start_state
 from telcocrm.synth.output import USAGE_COUNTS, Sink, dates, local_times, money
 from telcocrm.synth.population import Population, Window, build_population
 from telcocrm.synth.profile import Keys, customers_table, subscriber_ids
+from telcocrm.synth.referrals import draw_referrals, referral_stream
 
 CHUNK_SIZE = 100_000
 Progress = Callable[[int, int], None]
@@ -74,6 +75,7 @@ def _write_chunk(sink: Sink, keys: Keys, size: int, window: Window, month_names:
     state = start_state(rng, pop, fates, window)
     for m, month in enumerate(month_names):
         tables = simulate_month(rng, pop, fates, window, state, m)
+        tables["referrals"] = draw_referrals(referral_stream(keys.seed, keys.chunk, m), pop, fates, window, m)
         for name, columns in tables.items():
             sink.write(f"{month}/{name}", _extract(name, columns, month, pop, sub_ids, codes))
     left = fates.left_month >= 0
@@ -126,6 +128,15 @@ def _extract(name: str, columns: Columns, month: str, pop: Population, sub_ids: 
                 "new_plan_fee": money(columns["new_fee"], columns["new_fee"] >= 0),
                 "handset_age_months": pa.array(columns["handset_age"], pa.int64(), mask=columns["handset_age"] < 0),
                 "reason": _nullable(text(cat.EVENT_REASONS, columns["reason"])),
+            }
+        )
+    if name == "referrals":
+        referrer = pc.take(codes, pa.array(columns["referrer"], pa.int64()))
+        return pa.table(
+            {
+                "referrer_customer_code": referrer,
+                "referred_subscriber_id": subscriber,
+                "referral_date": dates(columns["day"]),
             }
         )
     if name == "integrity":

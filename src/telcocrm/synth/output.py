@@ -77,6 +77,13 @@ EXTRACT_FORMATS: dict[str, pa.Schema] = {
         ]
     ),
     "topups": pa.schema([("subscriber_id", pa.string()), ("topup_time", LOCAL_TIME), ("amount", MONEY)]),
+    "referrals": pa.schema(
+        [
+            ("referrer_customer_code", pa.string()),
+            ("referred_subscriber_id", pa.string()),
+            ("referral_date", pa.date32()),
+        ]
+    ),
 }
 
 

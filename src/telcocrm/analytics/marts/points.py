@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from telcocrm.analytics import schemas
+from telcocrm.analytics.marts.referrals import referral_awards
 from telcocrm.analytics.sources import MonthInputs
 from telcocrm.analytics.staging.measures import text
 from telcocrm.loyalty.config import CUSTOMER_GROUPS, BonusCondition, Campaign, LoyaltyRules
@@ -29,6 +30,7 @@ GROUP_WORDS = {
 CONDITION_WORDS: dict[BonusCondition, tuple[str, str]] = {
     "bank_collection_signup": ("本月开通银行托收", "signed up for bank collection this month"),
     "joined_in_month": ("本月新入网", "joined this month"),
+    "referral": ("推荐的号码首张账单缴清", "a referred line paid its first bill"),
 }
 
 
@@ -62,8 +64,12 @@ def points_awards(
     *,
     month: str,
     previous_customers: ir.Table | None = None,
+    referrals: ir.Table | None = None,
 ) -> ir.Table:
-    """The month's awards, one row per (customer_code, rule, source) with points > 0 (schemas.POINTS_AWARDS)."""
+    """The month's awards, one row per (customer_code, rule, source) with points > 0 (schemas.POINTS_AWARDS).
+
+    `referrals`: the lines whose referral pays this month (marts.referrals.referrals_due); None: no referral awards.
+    """
     facts = [
         _groups(customers, segments, rules),
         points.group_by("customer_code").agg(paid_fen=points.paid_fen.sum()),
@@ -75,7 +81,10 @@ def points_awards(
         facts.append(previous_customers.select("customer_code", prev_bank_collection="bank_collection"))
     t = _customer_facts(customers, facts, rules, known_before=previous_customers is not None)
     parts = [_consumption(t), _tenure(t), _credit(t, rules)]
-    parts += [_bonus(t, campaign) for campaign in rules.active_campaigns(month)]
+    campaigns = rules.active_campaigns(month)
+    parts += [_bonus(t, campaign) for campaign in campaigns if campaign.condition != "referral"]
+    if referrals is not None:
+        parts += [referral_awards(t, referrals, c) for c in campaigns if c.condition == "referral"]
     awards = ibis.union(*parts, distinct=False)
     awards = awards.filter(awards.points > 0).mutate(month=ibis.literal(month))
     return awards.select(*schemas.POINTS_AWARDS.names).cast(ibis.schema(schemas.POINTS_AWARDS))
@@ -244,6 +253,8 @@ def _condition(t: ir.Table, condition: BonusCondition) -> ir.BooleanValue:
         # without the previous month's features nobody can be shown to have signed up this month
         before = t.prev_bank_collection
         return t.bank_collection.fill_null(False) & t.known_before & ~before.fill_null(False)
+    if condition == "referral":  # once per referred line, not per customer: marts.referrals
+        raise ValueError("the referral condition is awarded per referred line by referral_awards")
     return (t.customer_tenure_months == 0).fill_null(False)
 
 
