@@ -127,6 +127,17 @@ DUCKDB_TYPES = {
 }
 
 
+def _sql(con: Any, expr: ir.Table) -> str:
+    """The expression's SQL, its in-memory tables registered on the engine first.
+
+    Executing an expression registers them; compiling it does not, and the writes here run compiled SQL. An
+    in-memory table stands in for an optional extract a month does not have (`read_parquet`), so without this a
+    month without, say, a referrals file failed with "Table … ibis_pyarrow_memtable_… does not exist".
+    """
+    con._run_pre_execute_hooks(expr)
+    return str(con.compile(expr))
+
+
 def _write_duckdb(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
     """COPY with an explicit CAST of every column.
 
@@ -135,7 +146,7 @@ def _write_duckdb(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> in
     """
     casts = ", ".join(f'CAST("{f.name}" AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
     target = str(path).replace("'", "''")
-    con.raw_sql(f"COPY (SELECT {casts} FROM ({con.compile(expr)})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    con.raw_sql(f"COPY (SELECT {casts} FROM ({_sql(con, expr)})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
@@ -166,7 +177,7 @@ def _map_duckdb(con: Any, expr: ir.Table, function: BatchFunction, path: Path, s
     written = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         # DuckDB's own reader: Ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has.
-        for batch in con.con.sql(con.compile(expr)).to_arrow_reader(rows):
+        for batch in con.con.sql(_sql(con, expr)).to_arrow_reader(rows):
             result = function(batch)
             writer.write_batch(result)
             written += result.num_rows
@@ -182,7 +193,7 @@ def _map_spark(con: Any, expr: ir.Table, function: BatchFunction, path: Path, sc
         for batch in batches:
             yield function(batch)
 
-    frame = con._session.sql(con.compile(expr))
+    frame = con._session.sql(_sql(con, expr))
     folder = path.with_suffix(".spark")
     shutil.rmtree(folder, ignore_errors=True)
     frame.mapInArrow(apply, from_arrow_schema(schema)).write.parquet(str(folder))
