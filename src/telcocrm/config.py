@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # The batch engine's memory (DuckDB's memory_limit): beyond it joins and aggregations spill to
     # data_dir/analytics/.spill instead of growing, so a 10M-subscriber month fits a 12 GiB machine.
     batch_memory_limit: str = "6GB"
+    # On PostgreSQL the monthly points posting writes this many parts at once, each in its own transaction on
+    # its own connection: the database does the work, one part per core. SQLite has one writer: always one.
+    posting_connections: int = 2
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

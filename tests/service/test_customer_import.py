@@ -151,7 +151,7 @@ def fail_on_call(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, call: i
 
 def small_chunks(monkeypatch: pytest.MonkeyPatch, rows: int = 7) -> None:
     """Read files a few rows at a time, so customers, accounts and parents straddle chunks."""
-    monkeypatch.setattr(reader, "PARQUET_BATCH_ROWS", rows)
+    monkeypatch.setattr(reader, "IMPORT_BATCH_ROWS", rows)
 
 
 # --- a good file ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from telcocrm.api_deps import PageDep, ReadSessionDep, SessionDep, require
-from telcocrm.customers import assessments, merging, present, repository, service
+from telcocrm.customers import assessments, merging, present, repository, responses, service
 from telcocrm.customers.schemas import (
     AccountCreate,
     AuthenticateRequest,
@@ -17,6 +17,7 @@ from telcocrm.customers.schemas import (
     SplitRequest,
     SubscriberCreate,
 )
+from telcocrm.db.read_plans import run_plan
 from telcocrm.errors import TelcoError
 from telcocrm.kit.responses import json_response
 from telcocrm.kit.tmf import page_response
@@ -50,13 +51,8 @@ def search_customers(
 @router.get("/{code}/view", response_model=dict[str, Any])
 def customer_360(db: ReadSessionDep, viewer: Reader, code: str) -> Response:
     """The 360 view in one response; a merged-away code answers with its survivor."""
-    view = repository.load_view(db, code)
-    seen: set[str] = set()
-    body = present.view_360(viewer, view, seen)
-    audit.record_unmasked_view(
-        db=db, viewer=viewer, resource_type="customer", resource_id=view.customer.code, seen=seen
-    )
-    db.commit()
+    body = run_plan(db.connection(), responses.view_360(viewer, code))
+    db.commit()  # the audit record of an unmasked view, before the response is sent
     return json_response(body)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
 from telcocrm.api_deps import FieldsDep, PageDep, ReadSessionDep, SessionDep, require
-from telcocrm.customers import repository, service
+from telcocrm.customers import repository, responses, service
 from telcocrm.customers.tmf_mapping import (
     CUSTOMER_BASE,
     CustomerCreateIn,
@@ -25,6 +25,7 @@ from telcocrm.customers.tmf_mapping import (
     wanted_fields,
     wants,
 )
+from telcocrm.db.read_plans import run_plan
 from telcocrm.errors import Conflict, InvalidInput, NotFound, TelcoError
 from telcocrm.kit.responses import json_response
 from telcocrm.kit.tmf import page_response
@@ -57,10 +58,10 @@ def merge_patch_only(content_type: Annotated[str | None, Header()] = None) -> No
         )
 
 
-def _respond(db: Session, viewer: Viewer, data: PartyData, wanted: set[str] | None = None) -> dict[str, Any]:
+def _respond(db: Session, viewer: Viewer, data: PartyData) -> dict[str, Any]:
     """The Customer resource as the viewer may see it; an unmasked view is audited and committed."""
     seen: set[str] = set()
-    body = to_customer(viewer, data, seen, wanted)
+    body = to_customer(viewer, data, seen)
     record_view(db, viewer, [data.customer.code], seen)
     db.commit()
     return body
@@ -104,9 +105,9 @@ def list_customers(
 @router.get("/{id}", response_model=dict[str, Any])
 def get_customer(db: ReadSessionDep, viewer: Reader, id: str, fields: FieldsDep = None) -> Response:
     """One customer by code; a merged-away code answers with the surviving customer."""
-    wanted = wanted_fields(fields)
-    data = load_one(db, id, accounts=wants(wanted, "account"), relations=wants(wanted, "relatedParty"))
-    return json_response(_respond(db, viewer, data, wanted))
+    body = run_plan(db.connection(), responses.tmf_customer(viewer, id, fields))
+    db.commit()  # the audit record of an unmasked view, before the response is sent
+    return json_response(body)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum import numdb
@@ -28,6 +29,7 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC = re.compile(rf"[0-9]{{8}}[{_USCC_ALPHABET}]{{10}}")
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: no such month
 
 
 def check_certificate(kind: CustomerKind, cert_type: CertificateType, number: str, today: date) -> str:
@@ -73,14 +75,22 @@ def _shaped(
 def _residents_ok(numbers: pa.Array, today: date) -> pa.Array:
     """Resident ID numbers of the right shape: check character, a real birth date not after today, a region
     code in use in the birth year (as _resident_id_ok, per value)."""
-    born_ok = _distinct_ok(pc.utf8_slice_codeunits(numbers, 6, 14), lambda d: _born_by(d, today))
+    born_ok = born_by(pc.utf8_slice_codeunits(numbers, 6, 14), today)
     region_ok = _distinct_ok(pc.utf8_slice_codeunits(numbers, 0, 10), lambda r: region_valid(r[:6], int(r[6:])))
     return pc.and_(resident_check_ok(numbers), pc.and_(born_ok, region_ok))
 
 
-def _born_by(digits: str, today: date) -> bool:
-    born = _birth_date(digits)
-    return born is not None and born <= today
+def born_by(digits: pa.Array, today: date) -> pa.Array:
+    """Per value of 8 ASCII digits (YYYYMMDD), whether it is a real date (year 1 on) not after today.
+
+    In numpy over the whole column: the birth dates of a million customers, checked one by one, cost a second.
+    """
+    value = digits.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    year, month, day = value // 10_000, value // 100 % 100, value % 100
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    real = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    return pa.array(real & (value <= today.year * 10_000 + today.month * 100 + today.day))
 
 
 def _distinct_ok(values: pa.Array, check: Callable[[str], bool]) -> pa.Array:

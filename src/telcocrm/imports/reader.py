@@ -20,6 +20,8 @@ CSV_SUFFIXES = frozenset({".csv", ".txt"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 CSV_BLOCK_BYTES = 16 << 20
 PARQUET_BATCH_ROWS = 131_072
+# Rows per chunk of an import: small enough that the COPYs of the last chunk, which nothing overlaps, are short.
+IMPORT_BATCH_ROWS = 65_536
 
 
 class UnreadableFile(Exception):
@@ -136,7 +138,7 @@ def read_chunks(path: Path, present: list[str], problems: ProblemLog) -> Iterato
 
 def _parquet_batches(path: Path, present: list[str]) -> Iterator[tuple[pa.RecordBatch, Sequence[int]]]:
     first = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=present):
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=IMPORT_BATCH_ROWS, columns=present):
         yield batch, range(first, first + batch.num_rows)
         first += batch.num_rows
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 
 from telcocrm.imports.arrowbytes import contains_any, value_bytes
+from telcocrm.imports.copybinary import column_types, copy_binary, encodable
 
 INSERT_BATCH_ROWS = 16_384  # rows per executemany outside PostgreSQL
 SQLITE_CACHE_SIZE = -262_144  # 256 MiB (negative: KiB)
@@ -215,13 +216,14 @@ def _sqlite_indexes_built_at_end(conn: Connection, tables: list[str]) -> Iterato
 
 
 class PostgresCopyWriter:
-    """PostgreSQL COPY … FROM STDIN in text format, built column-wise by Arrow, sent by a thread of its own.
+    """PostgreSQL COPY … FROM STDIN, built column-wise by Arrow, sent by a thread of its own.
 
     COPY joins the same transaction as everything else. While the background writer streams one payload and the
-    server parses it, the main thread reads and encodes the next chunk.
+    server parses it, the main thread reads and encodes the next chunk. With `binary`, tables whose column types
+    copybinary.py encodes go in the binary format (the server parses no dates or numbers), the others in text.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, binary: bool = False) -> None:
         import psycopg  # only here: psycopg is the optional `postgres` extra
 
         self.conn = conn
@@ -229,6 +231,8 @@ class PostgresCopyWriter:
         self.integrity_error: type[Exception] = psycopg.IntegrityError
         self.background = _Background()
         self.keys_dropped = False
+        self.binary = binary
+        self.types: dict[str, dict[str, str]] = {}  # per table: column types (binary format only)
 
     @property
     def keys_checked_at_end(self) -> bool:
@@ -284,9 +288,23 @@ class PostgresCopyWriter:
         if not data.num_rows:
             return
         constants = constants or {}
-        statement = f"COPY {table.name} ({', '.join([*data.column_names, *constants])}) FROM STDIN"
-        payload = copy_text(data, constants)
+        names = [*data.column_names, *constants]
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        types = self._types(table.name) if self.binary else {}
+        if types and encodable(types, names):
+            # Encoded on the background writer's thread: Arrow releases the GIL, so the encoding of one chunk
+            # runs beside the checks of the next instead of after them.
+            statement, payload = f"{statement} (FORMAT binary)", partial(copy_binary, data, dict(constants), types)
+        else:
+            payload = partial(list, [copy_text(data, constants)])
         self.background.send(partial(_copy, self.raw, statement, payload, self.integrity_error))
+
+    def _types(self, table: str) -> dict[str, str]:
+        """The table's column types, read once (before the background writer takes the connection)."""
+        if table not in self.types:
+            self.background.flush()
+            self.types[table] = column_types(self.conn, table)
+        return self.types[table]
 
     def flush(self) -> None:
         """Wait for the COPYs given so far; the main thread may use the connection again."""
@@ -296,6 +314,8 @@ class PostgresCopyWriter:
     def loading(self, tables: list[Table], *, empty: bool) -> Iterator[None]:
         """COPYs sent in the background; on empty tables, keys and indexes dropped now and rebuilt at the end."""
         rebuild = rebuilt_at_end(self.conn, [t.name for t in tables]) if empty else nullcontext()
+        for table in tables if self.binary else []:
+            self._types(table.name)  # now, while the connection is free
         with rebuild, self.background.during():
             self.keys_dropped = empty
             try:
@@ -304,10 +324,14 @@ class PostgresCopyWriter:
                 self.keys_dropped = False
 
 
-def _copy(raw: Any, statement: str, payload: memoryview, integrity_error: type[Exception]) -> None:
+def _copy(
+    raw: Any, statement: str, payload: Callable[[], list[memoryview | bytes]], integrity_error: type[Exception]
+) -> None:
+    parts = payload()
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(payload)
+            for part in parts:
+                copy.write(part)
     except integrity_error as exc:
         # COPY bypasses SQLAlchemy: raise what an INSERT would have raised, so callers handle one error.
         raise _integrity_error(statement, exc) from exc
@@ -489,8 +513,8 @@ def rebuilt_at_end(conn: Connection, tables: list[str]) -> Iterator[None]:
         conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
-def writer_for(conn: Connection) -> BulkWriter:
-    """COPY on PostgreSQL with psycopg 3, Core inserts elsewhere."""
+def writer_for(conn: Connection, *, binary: bool = False) -> BulkWriter:
+    """COPY on PostgreSQL with psycopg 3 (`binary`: in the binary format where it can), Core inserts elsewhere."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        return PostgresCopyWriter(conn)
+        return PostgresCopyWriter(conn, binary=binary)
     return CoreWriter(conn)

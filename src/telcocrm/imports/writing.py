@@ -92,7 +92,7 @@ class FileWriter:
     def __init__(self, db: Session, *, actor: str, source: str) -> None:
         self.db = db
         self.conn = db.connection()
-        self.writer = writer_for(self.conn)
+        self.writer = writer_for(self.conn, binary=True)
         self.actor = actor
         self.note = f"导入 / imported from {source}"
         self.now = self.writer.timestamp(utc_now())

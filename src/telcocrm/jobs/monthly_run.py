@@ -288,11 +288,19 @@ def review_cards(database: SqlEngine) -> None:
 
 def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awards: Path) -> None:
     """The month's published awards into the points ledger, part by part (a rerun posts nothing twice)."""
+    from telcocrm.config import get_settings
     from telcocrm.loyalty.ledger_parts import post_awards_in_parts
     from telcocrm.loyalty.month_summary import fold as fold_month_summary
 
     years = rules.loyalty.expiry_calendar_years
-    post_awards_in_parts(database, pq.read_table(awards), month=month, expiry_years=years, recorded_by=RUN_RECORDER)
+    post_awards_in_parts(
+        database,
+        pq.read_table(awards),
+        month=month,
+        expiry_years=years,
+        recorded_by=RUN_RECORDER,
+        connections=get_settings().posting_connections,
+    )
     with database.begin() as conn:  # each part appended its month summary row: one per month and kind again
         fold_month_summary(conn)
     if database.dialect.name == "postgresql":

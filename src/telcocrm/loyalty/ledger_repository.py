@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Column, Connection, Row, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -110,9 +110,14 @@ def insert_account(conn: Connection, values: Mapping[str, Any]) -> bool:
 
 
 def insert_new_accounts(conn: Connection) -> Any:
-    """An INSERT into points_account that skips a customer who has an account (the dialect's ON CONFLICT)."""
+    """An INSERT into points_account that skips a customer who has an account."""
+    return insert_unless_present(conn, ACCOUNT, ACCOUNT.c.customer_code)
+
+
+def insert_unless_present(conn: Connection, table: Table, key: Column[Any]) -> Any:
+    """An INSERT that skips a row whose unique key is present (the dialect's ON CONFLICT DO NOTHING)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(ACCOUNT).on_conflict_do_nothing(index_elements=[ACCOUNT.c.customer_code])
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
 def update_account(conn: Connection, account_id: int, values: Mapping[str, Any]) -> None:
@@ -129,50 +134,44 @@ def balance(conn: Connection, account_id: int) -> int:
     )
 
 
+# A lot with what remains of it: its points plus every entry drawn from it (spends, expiries: negative).
+_LOT, _DRAWN = ENTRY.alias("lot"), ENTRY.alias("drawn")
+_LOT_KEY = (_LOT.c.id, _LOT.c.earned_on, _LOT.c.expires_on, _LOT.c.points)
+_LOT_COLUMNS = (*_LOT_KEY[:3], _LOT.c.points + func.coalesce(func.sum(_DRAWN.c.points), 0))
+_LOT_DRAWS = _DRAWN.c.lot_id == _LOT.c.id
+
+
 def lots(conn: Connection, account_id: int) -> list[Lot]:
     """Every lot of the account with what remains of it."""
-    drawn = ENTRY.alias("drawn")
     stmt = (
-        select(
-            ENTRY.c.id,
-            ENTRY.c.earned_on,
-            ENTRY.c.expires_on,
-            ENTRY.c.points + func.coalesce(func.sum(drawn.c.points), 0),
-        )
-        .outerjoin(drawn, drawn.c.lot_id == ENTRY.c.id)
-        .where(ENTRY.c.account_id == account_id, ENTRY.c.lot_id.is_(None))
-        .group_by(ENTRY.c.id, ENTRY.c.earned_on, ENTRY.c.expires_on, ENTRY.c.points)
+        select(*_LOT_COLUMNS)
+        .select_from(_LOT.outerjoin(_DRAWN, _LOT_DRAWS))
+        .where(_LOT.c.account_id == account_id, _LOT.c.lot_id.is_(None))
+        .group_by(*_LOT_KEY)
     )
-    return [Lot(int(i), earned, expires, int(left)) for i, earned, expires, left in conn.execute(stmt)]
+    return [_lot(row) for row in conn.execute(stmt)]
 
 
 def account_with_lots(conn: Connection, customer_code: str) -> tuple[AccountRecord, list[Lot]]:
     """The customer's account and every lot of it with what remains, in one statement; NotFound names the customer."""
-    lot, drawn = ENTRY.alias("lot"), ENTRY.alias("drawn")
-    own_lot = (lot.c.account_id == ACCOUNT.c.id) & lot.c.lot_id.is_(None)
+    own_lot = (_LOT.c.account_id == ACCOUNT.c.id) & _LOT.c.lot_id.is_(None)
     stmt = (
-        select(
-            *ACCOUNT.c,
-            lot.c.id,
-            lot.c.earned_on,
-            lot.c.expires_on,
-            lot.c.points + func.coalesce(func.sum(drawn.c.points), 0),
-        )
-        .select_from(ACCOUNT.outerjoin(lot, own_lot).outerjoin(drawn, drawn.c.lot_id == lot.c.id))
+        select(*ACCOUNT.c, *_LOT_COLUMNS)
+        .select_from(ACCOUNT.outerjoin(_LOT, own_lot).outerjoin(_DRAWN, _LOT_DRAWS))
         .where(ACCOUNT.c.customer_code == customer_code)
-        .group_by(*ACCOUNT.c, lot.c.id, lot.c.earned_on, lot.c.expires_on, lot.c.points)
+        .group_by(*ACCOUNT.c, *_LOT_KEY)
     )
     rows = conn.execute(stmt).all()
     if not rows:
         return account_row(conn, customer_code), []  # raises NotFound: the customer has no account
     width = len(ACCOUNT.c)
     account = AccountRecord(**dict(zip(ACCOUNT.c.keys(), rows[0][:width], strict=True)))
-    lots = [
-        Lot(int(i), earned, expires, int(left))
-        for i, earned, expires, left in (r[width:] for r in rows)
-        if i is not None
-    ]
-    return account, lots
+    return account, [_lot(row[width:]) for row in rows if row[width] is not None]
+
+
+def _lot(row: Sequence[Any]) -> Lot:
+    lot_id, earned_on, expires_on, remaining = row
+    return Lot(int(lot_id), earned_on, expires_on, int(remaining))
 
 
 def remaining_of(conn: Connection, lot_id: int) -> int:
