@@ -46,7 +46,6 @@ from telcocrm.loyalty.ledger_repository import (
     ENTRY,
     begin_immediate,
     insert_new_accounts,
-    insert_unless_present,
 )
 from telcocrm.models.enums import PointsAccountStatus, PointsEntryKind
 
@@ -65,6 +64,17 @@ AWARD = Table(
     prefixes=["TEMPORARY"],
 )
 Index("ix_points_award_load_key", AWARD.c.customer_code, AWARD.c.rule, AWARD.c.source)
+POSTED = Table(
+    "points_award_posted",  # the keys posted before for the part's customers, with their net points
+    _temporary,
+    Column("account_id", Integer),
+    Column("customer_code", String(16)),
+    Column("rule", String(120)),
+    Column("source", String(120)),
+    Column("awarded", BigInteger),  # net points of the key's earns and corrections so far
+    Column("entries", Integer),  # how many: numbers the revision, so its keys are new
+    prefixes=["TEMPORARY"],
+)
 CHANGE = Table(
     "points_award_change",
     _temporary,
@@ -78,6 +88,8 @@ CHANGE = Table(
     Column("entries", Integer),  # how many: numbers the revision, so its keys are new
     prefixes=["TEMPORARY"],
 )
+
+TEMPORARY = (AWARD, POSTED, CHANGE)
 
 
 @dataclass(frozen=True)
@@ -130,21 +142,20 @@ def post_awards(
     published = published_awards(awards, month)
     posting = _Posting(month, month_end(month), rules.lot_expiry(month, expiry_years), utc_now(), recorded_by)
     begin_immediate(conn)  # SQLite: one writer from here; PostgreSQL holds the accounts it corrects
-    AWARD.create(conn)
-    CHANGE.create(conn)
+    for table in TEMPORARY:
+        table.create(conn)
     writer = writer_for(conn)
     writer.insert(AWARD, published)
     writer.flush()
     _plan_with_facts(conn)
     opened = _open_accounts(conn, posting.recorded_at)
-    # Changes first: they are found among the keys posted before, which the earns about to be written would
-    # only add to (and, on a first posting, there are none to read).
-    summary = _correct(conn, posting, month_complete, within)
+    _read_posted(conn, month, within)
+    summary = _correct(conn, posting, month_complete)
     earned, earned_points = _earn_new(conn, posting)
     # Earns and the reversals correcting them all count as the month's earnings (summary[4]: points taken back).
     month_summary.add(conn, [(month, PointsEntryKind.EARN, earned_points + summary[1] - summary[4])])
-    CHANGE.drop(conn)
-    AWARD.drop(conn)
+    for table in reversed(TEMPORARY):
+        table.drop(conn)
     return PostingSummary(month, opened, earned + summary[0], earned_points + summary[1], *summary[2:])
 
 
@@ -214,7 +225,7 @@ def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
     fresh = (
         select(AWARD.c.points)
         .join(ACCOUNT, ACCOUNT.c.customer_code == AWARD.c.customer_code)
-        .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE)
+        .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE, ~exists().where(_same_key()))
     )
     rows = fresh.with_only_columns(
         ACCOUNT.c.id,
@@ -232,19 +243,18 @@ def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
     )
     columns = ["account_id", "kind", "points", "month", "earned_on", "expires_on", "rule", "source"]
     columns += ["idempotency_key", "note", "recorded_at", "recorded_by"]
-    # A key posted before is skipped by the unique index the insert probes anyway (ON CONFLICT DO NOTHING): an
-    # anti-join over the ledger instead hashed every entry for each part (1.5 of a part's 3.5 s at 1M on
-    # PostgreSQL). RETURNING gives the points of exactly the rows inserted (psycopg's rowcount is −1 here).
-    stmt = insert_unless_present(conn, ENTRY, ENTRY.c.idempotency_key).from_select(columns, rows)
-    inserted = conn.execute(stmt.returning(ENTRY.c.points)).scalars().all()
+    # A key posted before is among the part's posted keys, a small table: an anti-join over the ledger's keys
+    # hashed every entry for each part, and ON CONFLICT DO NOTHING cost a speculative insertion per entry (1.5 s
+    # and 0.45 s of a part's 3.5 s at 1M on PostgreSQL). The unique key still refuses a key another transaction
+    # posted meanwhile: the part fails whole, and a rerun of the month completes it. RETURNING gives the points
+    # of exactly the rows inserted (psycopg's rowcount is −1 for INSERT … SELECT).
+    inserted = conn.execute(insert(ENTRY).from_select(columns, rows).returning(ENTRY.c.points)).scalars().all()
     return len(inserted), int(sum(inserted))
 
 
-def _correct(
-    conn: Connection, posting: _Posting, month_complete: bool, within: CodeRange
-) -> tuple[int, int, int, int, int]:
+def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple[int, int, int, int, int]:
     """Correct the keys whose award changed: (earned entries, earned points, keys, reversals, points taken back)."""
-    changed = _find_changes(conn, posting.month, month_complete, within)
+    changed = _find_changes(conn, month_complete)
     if not changed:
         return 0, 0, 0, 0, 0
     if conn.dialect.name == "postgresql":  # SQLite already holds its one write lock
@@ -261,8 +271,8 @@ def _correct(
     return len(earns), sum(row["points"] for row in earns), changed, len(reversals), taken
 
 
-def _find_changes(conn: Connection, month: str, month_complete: bool, within: CodeRange) -> int:
-    """Fill the change table with the keys whose award differs from what is posted; returns how many."""
+def _read_posted(conn: Connection, month: str, within: CodeRange) -> None:
+    """Fill the posted table with the month's keys of the part's customers, their net points and entries."""
     # From the part's accounts to their entries of the month, by the (account_id, month) index: the ledger has no
     # index led by the month, so no plan reads every entry of the month for each part, whatever the statistics
     # say (a scan of the month's entries per part, planned on stale statistics, once took minutes at 1M).
@@ -270,22 +280,33 @@ def _find_changes(conn: Connection, month: str, month_complete: bool, within: Co
     of_month &= ENTRY.c.kind.in_([PointsEntryKind.EARN, PointsEntryKind.REVERSAL])
     key = (ENTRY.c.account_id, ACCOUNT.c.customer_code, ENTRY.c.rule, ENTRY.c.source)
     posted = (
-        select(*key, func.sum(ENTRY.c.points).label("awarded"), func.count().label("entries"))
+        select(*key, func.sum(ENTRY.c.points), func.count())
         .select_from(ACCOUNT.join(ENTRY, of_month))
         .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE, *_codes_within(within))
         .group_by(*key)
-        .cte("posted")
-        .prefix_with("MATERIALIZED")  # read once for both the changed and the withdrawn keys
     )
-    same_key = (AWARD.c.customer_code == posted.c.customer_code) & (AWARD.c.rule == posted.c.rule)
-    same_key &= AWARD.c.source == posted.c.source
-    base = select(posted.c.account_id, posted.c.customer_code, posted.c.rule, posted.c.source)
-    changed = base.join(AWARD, same_key).add_columns(AWARD.c.points, AWARD.c.reason, posted.c.awarded, posted.c.entries)
-    changed = changed.where(posted.c.awarded != AWARD.c.points)
-    queries = [changed]
+    conn.execute(insert(POSTED).from_select([c.name for c in POSTED.c], posted))
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {POSTED.name}")  # empty on a first posting, a part's worth on a rerun
+
+
+def _same_key() -> ColumnElement[bool]:
+    """An award and a posted key of the same customer, rule and source."""
+    return (
+        (AWARD.c.customer_code == POSTED.c.customer_code)
+        & (AWARD.c.rule == POSTED.c.rule)
+        & (AWARD.c.source == POSTED.c.source)
+    )
+
+
+def _find_changes(conn: Connection, month_complete: bool) -> int:
+    """Fill the change table with the posted keys whose award differs (or, month complete, is gone); how many."""
+    base = select(POSTED.c.account_id, POSTED.c.customer_code, POSTED.c.rule, POSTED.c.source)
+    changed = base.join(AWARD, _same_key()).add_columns(AWARD.c.points, AWARD.c.reason)
+    queries = [changed.add_columns(POSTED.c.awarded, POSTED.c.entries).where(POSTED.c.awarded != AWARD.c.points)]
     if month_complete:
-        gone = base.add_columns(literal(0), literal(None, Text()), posted.c.awarded, posted.c.entries)
-        queries.append(gone.where(~exists().where(same_key), posted.c.awarded != 0))
+        gone = base.add_columns(literal(0), literal(None, Text()), POSTED.c.awarded, POSTED.c.entries)
+        queries.append(gone.where(~exists().where(_same_key()), POSTED.c.awarded != 0))
     columns = ["account_id", "customer_code", "rule", "source", "points", "reason", "awarded", "entries"]
     conn.execute(insert(CHANGE).from_select(columns, union_all(*queries)))
     return int(conn.execute(select(func.count()).select_from(CHANGE)).scalar_one())

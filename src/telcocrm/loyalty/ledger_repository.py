@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Row, Table, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -110,14 +110,9 @@ def insert_account(conn: Connection, values: Mapping[str, Any]) -> bool:
 
 
 def insert_new_accounts(conn: Connection) -> Any:
-    """An INSERT into points_account that skips a customer who has an account."""
-    return insert_unless_present(conn, ACCOUNT, ACCOUNT.c.customer_code)
-
-
-def insert_unless_present(conn: Connection, table: Table, key: Column[Any]) -> Any:
-    """An INSERT that skips a row whose unique key is present (the dialect's ON CONFLICT DO NOTHING)."""
+    """An INSERT into points_account that skips a customer who has an account (the dialect's ON CONFLICT)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return dialect.insert(ACCOUNT).on_conflict_do_nothing(index_elements=[ACCOUNT.c.customer_code])
 
 
 def update_account(conn: Connection, account_id: int, values: Mapping[str, Any]) -> None:
