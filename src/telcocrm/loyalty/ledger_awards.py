@@ -1,9 +1,10 @@
 """The monthly posting of points awards to the ledger: set-based, idempotent, a million entries in a few statements.
 
-The awards are loaded into a temporary table by the bulk writer, then compared with the month's entries by
-key (customer, month, rule, source) in SQL: new keys are earned by one INSERT … SELECT, unchanged ones write
-nothing, and only the keys whose points changed (or that vanished from a complete month) are corrected in
-Python, after their accounts are held: what remains of the old lots is taken back, the new award earned anew.
+The awards are loaded into a temporary table by the bulk writer, and the month's keys already posted for the
+same customers into another; the two are compared by key (customer, month, rule, source) in SQL: new keys are
+earned by one INSERT … SELECT, unchanged ones write nothing, and only the keys whose points changed (or that
+vanished from a complete month) are corrected in Python, after their accounts are held: what remains of the old
+lots is taken back, the new award earned anew.
 """
 
 from __future__ import annotations
@@ -41,12 +42,7 @@ from telcocrm.imports.writers import writer_for
 from telcocrm.kit.months import month_end, parse_month
 from telcocrm.loyalty import ledger_rules as rules
 from telcocrm.loyalty import month_summary
-from telcocrm.loyalty.ledger_repository import (
-    ACCOUNT,
-    ENTRY,
-    begin_immediate,
-    insert_new_accounts,
-)
+from telcocrm.loyalty.ledger_repository import ACCOUNT, ENTRY, begin_immediate, insert_new_accounts
 from telcocrm.models.enums import PointsAccountStatus, PointsEntryKind
 
 KEY_COLUMNS = ("customer_code", "rule", "source")
