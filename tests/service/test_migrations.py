@@ -54,3 +54,39 @@ def test_code_counters_are_seeded(scratch_url: str) -> None:
         names = set(conn.execute(text("SELECT name FROM code_counter")).scalars())
     engine.dispose()
     assert names == {"customer", "account", "subscriber"}
+
+
+def test_award_keys_are_rewritten_month_first_and_back(scratch_url: str) -> None:
+    """0010: an award posted before keeps its identity under the new key (a rerun of its month writes nothing)."""
+    upgrade(scratch_url, "0009")
+    engine = create_engine(scratch_url)
+    insert_entry = text(
+        "INSERT INTO points_entry (account_id, kind, points, lot_id, month, earned_on, expires_on, rule, source,"
+        " idempotency_key, recorded_at, recorded_by) VALUES (1, :kind, :points, :lot, '2026-03', '2026-03-31',"
+        " '2028-12-31', 'points.credit', 'credit', :key, '2026-04-01 00:00:00', 'test')"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO points_account (id, customer_code, status, opted_in, points_sensitive, opened_at)"
+                " VALUES (1, 'C0000000017', 'active', false, false, '2026-04-01 00:00:00')"
+            )
+        )
+        keys = ["C0000000017|2026-03|points.credit|credit", "C0000000017|2026-03|points.credit|credit#1"]
+        conn.execute(insert_entry, {"kind": "earn", "points": 50, "lot": None, "key": keys[0]})
+        conn.execute(insert_entry, {"kind": "reversal", "points": -50, "lot": 1, "key": f"{keys[1]}/reverses:1"})
+        conn.execute(insert_entry, {"kind": "earn", "points": 5, "lot": None, "key": "tmf658:C0000000017|2026-03|x"})
+
+    def stored() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.execute(text("SELECT idempotency_key FROM points_entry ORDER BY id")).scalars())
+
+    upgrade(scratch_url)
+    assert stored() == [
+        "2026-03|C0000000017|points.credit|credit",
+        "2026-03|C0000000017|points.credit|credit#1/reverses:1",
+        "tmf658:C0000000017|2026-03|x",  # not an award's key: kept as it was
+    ]
+    downgrade(scratch_url, "0009")
+    assert stored() == [keys[0], f"{keys[1]}/reverses:1", "tmf658:C0000000017|2026-03|x"]
+    engine.dispose()

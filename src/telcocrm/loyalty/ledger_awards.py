@@ -1,10 +1,11 @@
 """The monthly posting of points awards to the ledger: set-based, idempotent, a million entries in a few statements.
 
-The awards are loaded into a temporary table by the bulk writer, and the month's keys already posted for the
-same customers into another; the two are compared by key (customer, month, rule, source) in SQL: new keys are
-earned by one INSERT … SELECT, unchanged ones write nothing, and only the keys whose points changed (or that
-vanished from a complete month) are corrected in Python, after their accounts are held: what remains of the old
-lots is taken back, the new award earned anew.
+The awards' keys and points are loaded into a temporary table by the bulk writer, and the month's keys already
+posted for the same customers into another; the two are compared by key (customer, month, rule, source): new
+keys are earned by one bulk write of the awards as they are (their reasons never pass through the database
+twice), unchanged ones write nothing, and only the keys whose points changed (or that vanished from a complete
+month) are corrected in Python, after their accounts are held: what remains of the old lots is taken back, the
+new award earned anew.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     exists,
     func,
     insert,
@@ -50,13 +50,13 @@ CORRECTION_NOTE = "奖励积分更正 / award corrected by a rerun of the month"
 
 _temporary = MetaData()
 AWARD = Table(
-    "points_award_load",
+    "points_award_load",  # the awards' keys and points: their reasons stay in Arrow until they are written
     _temporary,
+    Column("line", Integer),  # the award's row in the part's published awards
     Column("customer_code", String(16)),
     Column("rule", String(120)),
     Column("source", String(120)),
     Column("points", BigInteger),
-    Column("reason", Text),
     prefixes=["TEMPORARY"],
 )
 Index("ix_points_award_load_key", AWARD.c.customer_code, AWARD.c.rule, AWARD.c.source)
@@ -79,7 +79,6 @@ CHANGE = Table(
     Column("rule", String(120)),
     Column("source", String(120)),
     Column("points", BigInteger),  # the award now (0: withdrawn)
-    Column("reason", Text),
     Column("awarded", BigInteger),  # net points of the key's earns and corrections so far
     Column("entries", Integer),  # how many: numbers the revision, so its keys are new
     prefixes=["TEMPORARY"],
@@ -111,8 +110,12 @@ class _Posting:
 
 
 def award_key(customer_code: str, month: str, rule: str, source: str) -> str:
-    """The idempotency key of an award: customer, month, rule, source."""
-    return f"{customer_code}|{month}|{rule}|{source}"
+    """The idempotency key of an award: customer, month, rule, source, written month first.
+
+    Month first, a month's posting (in customer order) fills the unique index in its order, at its end, instead
+    of beside each customer's keys of every earlier month, all over an index that grows every month.
+    """
+    return f"{month}|{customer_code}|{rule}|{source}"
 
 
 CodeRange = tuple[str | None, str | None]  # customer codes from (inclusive) to (exclusive); None: no bound
@@ -140,14 +143,15 @@ def post_awards(
     begin_immediate(conn)  # SQLite: one writer from here; PostgreSQL holds the accounts it corrects
     for table in TEMPORARY:
         table.create(conn)
-    writer = writer_for(conn)
-    writer.insert(AWARD, published)
+    writer = writer_for(conn, binary=True)
+    lines = pa.array(range(published.num_rows), pa.int32())
+    writer.insert(AWARD, published.drop_columns(["reason"]).append_column("line", lines))
     writer.flush()
     _plan_with_facts(conn)
     opened = _open_accounts(conn, posting.recorded_at)
     _read_posted(conn, month, within)
-    summary = _correct(conn, posting, month_complete)
-    earned, earned_points = _earn_new(conn, posting)
+    summary = _correct(conn, posting, month_complete, published)
+    earned, earned_points = _earn_new(conn, posting, published)
     # Earns and the reversals correcting them all count as the month's earnings (summary[4]: points taken back).
     month_summary.add(conn, [(month, PointsEntryKind.EARN, earned_points + summary[1] - summary[4])])
     for table in reversed(TEMPORARY):
@@ -167,7 +171,7 @@ def _plan_with_facts(conn: Connection) -> None:
         # costs about what a page of a scan does. At the default (4) the change-finding scanned the whole ledger
         # for each part rather than probe each account's month (1.6 s a part against 0.5 s, measured at 1M).
         conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
-        conn.exec_driver_sql(f"ANALYZE {AWARD.name}")
+        conn.exec_driver_sql(f"ANALYZE {AWARD.name} ({', '.join(KEY_COLUMNS)})")  # what the joins compare
 
 
 def published_awards(awards: pa.Table, month: str) -> pa.Table:
@@ -215,40 +219,57 @@ def _open_accounts(conn: Connection, now: datetime) -> int:
     return len(conn.execute(stmt).all())
 
 
-def _earn_new(conn: Connection, posting: _Posting) -> tuple[int, int]:
-    """One earn entry per award never posted (its key is absent), in one INSERT … SELECT."""
-    key = AWARD.c.customer_code + f"|{posting.month}|" + AWARD.c.rule + "|" + AWARD.c.source
+def _earn_new(conn: Connection, posting: _Posting, published: pa.Table) -> tuple[int, int]:
+    """One earn entry per award never posted (its key is absent), written in one bulk write; (entries, points)."""
     fresh = (
-        select(AWARD.c.points)
+        select(AWARD.c.line, ACCOUNT.c.id)
         .join(ACCOUNT, ACCOUNT.c.customer_code == AWARD.c.customer_code)
         .where(ACCOUNT.c.status == PointsAccountStatus.ACTIVE, ~exists().where(_same_key()))
     )
-    rows = fresh.with_only_columns(
-        ACCOUNT.c.id,
-        literal(PointsEntryKind.EARN.value),
-        AWARD.c.points,
-        literal(posting.month),
-        literal(posting.earned_on),
-        literal(posting.expires_on),
-        AWARD.c.rule,
-        AWARD.c.source,
-        key,
-        AWARD.c.reason,
-        literal(posting.recorded_at, UtcDateTime()),
-        literal(posting.recorded_by),
+    rows = conn.execute(fresh).all()
+    if not rows:
+        return 0, 0
+    found = pa.table({"line": [row[0] for row in rows], "account_id": [row[1] for row in rows]})
+    found = found.sort_by("line")  # the awards' order, the keys': the key index is filled in its order
+    new = published.take(found["line"])
+    entries = pa.table(
+        {
+            "account_id": found["account_id"].cast(pa.int64()),
+            "points": new["points"],
+            "rule": new["rule"],
+            "source": new["source"],
+            "idempotency_key": pc.binary_join_element_wise(
+                posting.month, new["customer_code"], new["rule"], new["source"], "|"
+            ),  # award_key, a column at a time
+            "note": new["reason"],
+        }
     )
-    columns = ["account_id", "kind", "points", "month", "earned_on", "expires_on", "rule", "source"]
-    columns += ["idempotency_key", "note", "recorded_at", "recorded_by"]
-    # A key posted before is among the part's posted keys, a small table: an anti-join over the ledger's keys
-    # hashed every entry for each part, and ON CONFLICT DO NOTHING cost a speculative insertion per entry (1.5 s
-    # and 0.45 s of a part's 3.5 s at 1M on PostgreSQL). The unique key still refuses a key another transaction
-    # posted meanwhile: the part fails whole, and a rerun of the month completes it. RETURNING gives the points
-    # of exactly the rows inserted (psycopg's rowcount is −1 for INSERT … SELECT).
-    inserted = conn.execute(insert(ENTRY).from_select(columns, rows).returning(ENTRY.c.points)).scalars().all()
-    return len(inserted), int(sum(inserted))
+    # COPY on PostgreSQL: the entries as they are, with no row of them through Python, their reasons sent once.
+    # INSERT … SELECT from the temporary table cost about as much to write, and loading the reasons into that
+    # table and analysing them a quarter of a part more (docs/benchmarks.md § Loyalty). New keys are found
+    # against the part's posted keys; the unique key still refuses one another transaction posted meanwhile:
+    # the part fails whole, and a rerun of the month completes it.
+    writer = writer_for(conn, binary=True)
+    writer.insert(ENTRY, entries, _earn_constants(posting, writer.timestamp(posting.recorded_at)))
+    writer.flush()
+    return entries.num_rows, int(pc.sum(entries["points"]).as_py())
 
 
-def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple[int, int, int, int, int]:
+def _earn_constants(posting: _Posting, recorded_at: str) -> dict[str, Any]:
+    """The columns every earn entry of the posting shares."""
+    return {
+        "kind": PointsEntryKind.EARN.value,
+        "month": posting.month,
+        "earned_on": posting.earned_on.isoformat(),
+        "expires_on": posting.expires_on.isoformat(),
+        "recorded_at": recorded_at,
+        "recorded_by": posting.recorded_by,
+    }
+
+
+def _correct(
+    conn: Connection, posting: _Posting, month_complete: bool, published: pa.Table
+) -> tuple[int, int, int, int, int]:
     """Correct the keys whose award changed: (earned entries, earned points, keys, reversals, points taken back)."""
     changed = _find_changes(conn, month_complete)
     if not changed:
@@ -256,7 +277,7 @@ def _correct(conn: Connection, posting: _Posting, month_complete: bool) -> tuple
     if conn.dialect.name == "postgresql":  # SQLite already holds its one write lock
         held = select(ACCOUNT.c.id).where(ACCOUNT.c.id.in_(select(CHANGE.c.account_id)))
         conn.execute(held.order_by(ACCOUNT.c.id).with_for_update())
-    rows = _revisions(conn, posting)
+    rows = _revisions(conn, posting, _reasons(published))
     if rows:
         writer = writer_for(conn)
         writer.insert(ENTRY, _entry_table(rows, writer.timestamp(posting.recorded_at)))
@@ -298,12 +319,12 @@ def _same_key() -> ColumnElement[bool]:
 def _find_changes(conn: Connection, month_complete: bool) -> int:
     """Fill the change table with the posted keys whose award differs (or, month complete, is gone); how many."""
     base = select(POSTED.c.account_id, POSTED.c.customer_code, POSTED.c.rule, POSTED.c.source)
-    changed = base.join(AWARD, _same_key()).add_columns(AWARD.c.points, AWARD.c.reason)
+    changed = base.join(AWARD, _same_key()).add_columns(AWARD.c.points)
     queries = [changed.add_columns(POSTED.c.awarded, POSTED.c.entries).where(POSTED.c.awarded != AWARD.c.points)]
     if month_complete:
-        gone = base.add_columns(literal(0), literal(None, Text()), POSTED.c.awarded, POSTED.c.entries)
+        gone = base.add_columns(literal(0), POSTED.c.awarded, POSTED.c.entries)
         queries.append(gone.where(~exists().where(_same_key()), POSTED.c.awarded != 0))
-    columns = ["account_id", "customer_code", "rule", "source", "points", "reason", "awarded", "entries"]
+    columns = ["account_id", "customer_code", "rule", "source", "points", "awarded", "entries"]
     conn.execute(insert(CHANGE).from_select(columns, union_all(*queries)))
     return int(conn.execute(select(func.count()).select_from(CHANGE)).scalar_one())
 
@@ -315,7 +336,15 @@ def _codes_within(within: CodeRange) -> list[ColumnElement[bool]]:
     return conditions + ([] if beyond is None else [ACCOUNT.c.customer_code < beyond])
 
 
-def _revisions(conn: Connection, posting: _Posting) -> list[dict[str, Any]]:
+def _reasons(published: pa.Table) -> dict[tuple[str, str, str], str | None]:
+    """Each award's reason by its key (customer, rule, source)."""
+    keys = zip(*(published[name].to_pylist() for name in KEY_COLUMNS), strict=True)
+    return dict(zip(keys, published["reason"].to_pylist(), strict=True))
+
+
+def _revisions(
+    conn: Connection, posting: _Posting, reasons: dict[tuple[str, str, str], str | None]
+) -> list[dict[str, Any]]:
     """The entries correcting each changed key, from what remains of its lots (read under the accounts' locks)."""
     drawn = ENTRY.alias("drawn")
     lot = (CHANGE.c.account_id == ENTRY.c.account_id) & (CHANGE.c.rule == ENTRY.c.rule)
@@ -335,7 +364,9 @@ def _revisions(conn: Connection, posting: _Posting) -> list[dict[str, Any]]:
         lots[tuple(row[:-2])] += [] if lot_id is None else [(int(lot_id), int(remaining))]
     rows: list[dict[str, Any]] = []
     for change, remaining in lots.items():
-        rows += _revision_rows(posting, dict(zip([c.name for c in keys], change, strict=True)), remaining)
+        named = dict(zip([c.name for c in keys], change, strict=True))
+        named["reason"] = reasons.get((named["customer_code"], named["rule"], named["source"]))
+        rows += _revision_rows(posting, named, remaining)
     return rows
 
 

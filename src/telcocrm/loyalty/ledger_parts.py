@@ -20,6 +20,9 @@ from telcocrm.loyalty.ledger_awards import CodeRange, PostingSummary, post_award
 from telcocrm.loyalty.ledger_repository import ENTRY
 
 PART_ROWS = 65_536  # awards per transaction: about three seconds of SQLite's write lock at 1M subscribers
+# With parts in parallel, the first goes alone only to give the planner statistics of a month with entries: a
+# small one will do, so the other connections wait less (docs/benchmarks.md § Loyalty).
+FIRST_PART_ROWS = 8_192
 
 
 def post_awards_in_parts(
@@ -35,9 +38,11 @@ def post_awards_in_parts(
     """Post the month's awards part by part (schemas.POINTS_AWARDS); what each part wrote.
 
     The first part goes alone, so the ledger's statistics can be refreshed before the others are planned; on
-    PostgreSQL the others then go `connections` at a time. Parts never share a customer, so never an account.
+    PostgreSQL the others then go `connections` at a time, in parts of even size so that no connection is left
+    posting the last one alone. Parts never share a customer, so never an account.
     """
-    parts = _parts(awards, part_rows)
+    parallel = connections if database.dialect.name == "postgresql" else 1
+    parts = _parts(awards, part_rows, parallel)
 
     def post(part: tuple[pa.Table, CodeRange]) -> PostingSummary:
         with database.begin() as conn:
@@ -48,9 +53,9 @@ def post_awards_in_parts(
     done = [post(next(parts))]  # there is always a first part: with no awards, one covering every code
     with database.begin() as conn:
         _refresh_statistics(conn)
-    if database.dialect.name != "postgresql" or connections <= 1:
+    if parallel <= 1:
         return done + [post(part) for part in parts]
-    with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="points-posting") as pool:
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="points-posting") as pool:
         return done + list(pool.map(post, parts))
 
 
@@ -65,11 +70,11 @@ def _refresh_statistics(conn: Connection) -> None:
         conn.exec_driver_sql(f"ANALYZE {ENTRY.name}")
 
 
-def _parts(awards: pa.Table, part_rows: int) -> Iterator[tuple[pa.Table, CodeRange]]:
+def _parts(awards: pa.Table, part_rows: int, parallel: int) -> Iterator[tuple[pa.Table, CodeRange]]:
     """The published awards in code order, cut between customers, each part with the range of codes it covers."""
     published = awards.filter(pc.fill_null(awards["published"], False)).sort_by("customer_code")
     codes = published["customer_code"].to_pylist()
-    starts = _starts(codes, part_rows)
+    starts = _starts(codes, _targets(len(codes), part_rows, parallel))
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(codes)
         first = None if index == 0 else codes[start]
@@ -77,13 +82,26 @@ def _parts(awards: pa.Table, part_rows: int) -> Iterator[tuple[pa.Table, CodeRan
         yield published.slice(start, end - start), (first, beyond)
 
 
-def _starts(codes: list[str], part_rows: int) -> list[int]:
-    """Where each part begins: every part_rows rows, moved forward past the rest of a customer's awards."""
-    starts, at = [0], part_rows
-    while at < len(codes):
+def _targets(rows: int, part_rows: int, parallel: int) -> list[int]:
+    """Where parts would begin if customers could be split: every part_rows rows; in parallel, a small first part
+    and then parts of even size, as many as fill every connection equally, none over part_rows."""
+    if parallel <= 1 or rows <= FIRST_PART_ROWS:
+        return list(range(0, rows, part_rows)) or [0]
+    first = min(FIRST_PART_ROWS, part_rows)
+    rest = rows - first
+    count = -(-rest // part_rows)
+    count += -count % parallel
+    size = -(-rest // count)
+    return [0, *range(first, rows, size)]
+
+
+def _starts(codes: list[str], targets: list[int]) -> list[int]:
+    """Where each part begins: at each target, moved forward past the rest of a customer's awards."""
+    starts = [0]
+    for target in targets[1:]:
+        at = max(target, starts[-1] + 1)
         while at < len(codes) and codes[at] == codes[at - 1]:
             at += 1
         if at < len(codes):
             starts.append(at)
-        at += part_rows
     return starts
