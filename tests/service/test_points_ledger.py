@@ -13,6 +13,7 @@ from telcocrm.analytics.schemas import POINTS_AWARDS
 from telcocrm.db.engine import session_factory
 from telcocrm.errors import Conflict, InvalidInput
 from telcocrm.loyalty import ledger
+from telcocrm.loyalty.ledger_awards import award_key
 from telcocrm.loyalty.ledger_repository import ENTRY
 from telcocrm.models.enums import PointsEntryKind
 
@@ -100,6 +101,18 @@ def test_a_changed_award_is_reversed_and_earned_anew_keeping_what_was_spent(clea
     with clean_engine.connect() as conn:
         keys = [entry.idempotency_key for entry in ledger.entries_of(conn, customer_code=CODE)]
     assert len(keys) == len(set(keys)) == 4
+
+
+def test_entries_carry_the_award_key_and_reason_when_first_posted_and_when_corrected(clean_engine: Engine) -> None:
+    post(clean_engine, awards((CODE, "points.consumption", 100)))
+    post(clean_engine, awards((CODE, "points.consumption", 120)))
+    with clean_engine.connect() as conn:
+        first, taken_back, again = ledger.entries_of(conn, customer_code=CODE)
+    key = award_key(CODE, "2026-03", "points.consumption", "billing")
+    assert key == "2026-03|C0000000001|points.consumption|billing", "month first: a month's keys sit together"
+    assert (first.kind, first.idempotency_key, first.note) == (PointsEntryKind.EARN, key, "测试 100 / test 100")
+    assert (taken_back.kind, taken_back.idempotency_key) == (PointsEntryKind.REVERSAL, f"{key}#1/reverses:{first.id}")
+    assert (again.kind, again.idempotency_key, again.note) == (PointsEntryKind.EARN, f"{key}#1", "测试 120 / test 120")
 
 
 def test_a_lowered_award_takes_back_only_what_remains(clean_engine: Engine) -> None:

@@ -244,9 +244,10 @@ def _earn_new(conn: Connection, posting: _Posting, published: pa.Table) -> tuple
             "note": new["reason"],
         }
     )
-    # COPY on PostgreSQL: the entries as they are, with no row of them through Python, their reasons sent once.
-    # INSERT … SELECT from the temporary table cost about as much to write, and loading the reasons into that
-    # table and analysing them a quarter of a part more (docs/benchmarks.md § Loyalty). New keys are found
+    # COPY on PostgreSQL of entries built a column at a time from the awards in Arrow: only the new awards' line
+    # numbers and account ids come back from the database, and the reasons are sent once. INSERT … SELECT from the
+    # temporary table cost about as much to write, and loading the reasons into that table and analysing them a
+    # quarter of a part more (docs/benchmarks.md § Loyalty). New keys are found
     # against the part's posted keys; the unique key still refuses one another transaction posted meanwhile:
     # the part fails whole, and a rerun of the month completes it.
     writer = writer_for(conn, binary=True)
