@@ -186,7 +186,8 @@ def _write_back_and_post(m: _Month, write_back: Callable[[], object]) -> None:
 
     They write different tables in transactions of their own. On PostgreSQL, while the write-back's COPY waits
     for Python to encode its rows, the posting's connections keep the server busy, and the other way round: at
-    1M the two took 29.5 s side by side against 32.1 s one after the other (docs/benchmarks.md § Loyalty).
+    1M the two took 22.1 s side by side against 24.2 s one after the other (bench_points_posting.py
+    --beside-writeback, docs/benchmarks.md § Loyalty).
     SQLite has one writer: one after the other. `points` is the posting's own time; `points_wait`, what the run
     waited for it after the write-back.
     """
