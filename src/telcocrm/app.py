@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
-from telcocrm import __version__
+from telcocrm import __version__, hot_reads
 from telcocrm.config import get_settings
 from telcocrm.db.engine import get_engine
 from telcocrm.errors import TelcoError
-from telcocrm.hot_reads import HotReads
 from telcocrm.kit.tmf import error_body, telco_error_handler, validation_error_handler
 
 
@@ -56,10 +56,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await reader.close()
 
 
+class TelcoApp(FastAPI):
+    """The application; the two hot GETs are answered before FastAPI's middleware stack (telcocrm/hot_reads.py).
+
+    In front of every middleware, not as one of them: Starlette's error and FastAPI's telemetry and body-limit
+    layers wrap each request and each `send`, which cost a TMF GET about a sixth of the server's CPU on top of
+    its own work (docs/benchmarks.md § HTTP load).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await hot_reads.answer(self.state, scope, send):
+            await super().__call__(scope, receive, send)
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the application on the given engine (default: the configured database)."""
     settings = get_settings()
-    app = FastAPI(
+    app = TelcoApp(
         title="telcocrm",
         version=__version__,
         description="Customer base management and retention",
@@ -69,7 +82,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key, same_site="lax", session_cookie="telcocrm_session"
     )
-    app.add_middleware(HotReads)  # outermost of ours: the two hot GETs skip the session middleware too
     app.add_exception_handler(TelcoError, telco_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)

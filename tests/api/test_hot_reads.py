@@ -106,3 +106,22 @@ def test_refusals_are_left_to_the_routes(client: TestClient, staff_headers: Head
     assert client.get(f"{TMF}/000000000000").status_code == 401
     forged = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/customers/000000000000/view", headers=forged).status_code == 401
+
+
+def test_a_hot_read_survives_a_column_changed_under_its_prepared_statement(
+    client: TestClient, staff_headers: Headers, db: Session, admin: Viewer, clean_engine: Engine
+) -> None:
+    head, _ = customers(db, admin)
+    headers, path = staff_headers(StaffRole.STORE_CLERK), f"{TMF}/{head.code}"
+    before = client.get(path, headers=headers)  # prepared on the reader's connection
+    length = Customer.__table__.c.name.type.length
+    with clean_engine.begin() as conn:  # as a migration run while the servers serve would
+        conn.exec_driver_sql("ALTER TABLE customer ALTER COLUMN name TYPE text")
+    try:
+        with counted_statements(clean_engine) as through_engine:
+            after = client.get(path, headers=headers)
+        assert after.status_code == 200 and after.content == before.content
+        assert queries(through_engine) == []  # still the hot read, prepared again
+    finally:
+        with clean_engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE customer ALTER COLUMN name TYPE varchar({length})")

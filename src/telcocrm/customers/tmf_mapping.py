@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -63,6 +63,8 @@ from telcocrm.models import (
 from telcocrm.models.enums import CertificateType, CustomerKind, CustomerStatus, RelationType, SubscriberStatus
 from telcocrm.staff import audit
 from telcocrm.staff.rules import Viewer, shown
+
+Shown = TypeVar("Shown")  # a resource, a page of them, or the 360 view
 
 CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 PARTY_BASE = "/tmf-api/party/v4"
@@ -369,6 +371,16 @@ def load_many(
     rows = db.connection().execute(query, {"ids": [c.id for c in customers]}).all()
     found = _collect(rows, accounts=accounts, relations=relations)
     return [found[c.id] for c in customers if c.id in found]
+
+
+def shown_and_audited(db: Session, viewer: Viewer, codes: list[str], present: Callable[[set[str]], Shown]) -> Shown:
+    """What `present` builds for the viewer from the customers of `codes`; the personal data it showed unmasked
+    (the names `present` adds to the set it is given) is audited and committed before the response is sent."""
+    seen: set[str] = set()
+    body = present(seen)
+    record_view(db, viewer, codes, seen)
+    db.commit()
+    return body
 
 
 def record_view(db: Session, viewer: Viewer, codes: list[str], seen: set[str]) -> None:

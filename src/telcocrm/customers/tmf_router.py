@@ -17,7 +17,7 @@ from telcocrm.customers.tmf_mapping import (
     customer_href,
     load_many,
     load_one,
-    record_view,
+    shown_and_audited,
     tmf_fields,
     to_customer,
     to_customer_create,
@@ -60,11 +60,7 @@ def merge_patch_only(content_type: Annotated[str | None, Header()] = None) -> No
 
 def _respond(db: Session, viewer: Viewer, data: PartyData) -> dict[str, Any]:
     """The Customer resource as the viewer may see it; an unmasked view is audited and committed."""
-    seen: set[str] = set()
-    body = to_customer(viewer, data, seen)
-    record_view(db, viewer, [data.customer.code], seen)
-    db.commit()
-    return body
+    return shown_and_audited(db, viewer, [data.customer.code], lambda seen: to_customer(viewer, data, seen))
 
 
 def _status_filter(value: str | None) -> str | None:
@@ -95,10 +91,8 @@ def list_customers(
     )
     wanted = wanted_fields(fields)
     items = load_many(db, customers, accounts=wants(wanted, "account"), relations=wants(wanted, "relatedParty"))
-    seen: set[str] = set()
-    body = [to_customer(viewer, data, seen, wanted) for data in items]
-    record_view(db, viewer, [data.customer.code for data in items], seen)
-    db.commit()
+    codes = [data.customer.code for data in items]
+    body = shown_and_audited(db, viewer, codes, lambda seen: [to_customer(viewer, d, seen, wanted) for d in items])
     return page_response(body, total=total, offset=offset, response=response)
 
 

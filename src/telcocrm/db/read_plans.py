@@ -2,7 +2,7 @@
 
 A plan is a generator that yields each statement with its parameters and receives the statement's rows back
 (rows with attribute access, like SQLAlchemy's). `run_plan` runs it on a SQLAlchemy connection, as every route
-does; `telcocrm.db.async_reads` runs the same plan on psycopg's asynchronous connections for the hot reads
+does; `telcocrm.db.async_reads` runs the same plan on asyncpg's connections for the hot reads
 (telcocrm.hot_reads). Both see the same statements and the same row types, so the response cannot differ.
 """
 

@@ -20,7 +20,7 @@ from telcocrm.customers.tmf_mapping import (
     PartyData,
     load_many,
     load_one,
-    record_view,
+    shown_and_audited,
     wanted_fields,
     wants,
 )
@@ -45,10 +45,8 @@ def _list(
     customers, total = list_by_kind(db, kind, offset=offset, limit=limit)
     wanted = wanted_fields(fields)
     items = load_many(db, customers, accounts=False, relations=wants(wanted, "relatedParty") or _wants_links(wanted))
-    seen: set[str] = set()
-    body = [MAPPERS[kind](viewer, data, seen, wanted) for data in items]
-    record_view(db, viewer, [data.customer.code for data in items], seen)
-    db.commit()
+    codes, mapper = [data.customer.code for data in items], MAPPERS[kind]
+    body = shown_and_audited(db, viewer, codes, lambda seen: [mapper(viewer, d, seen, wanted) for d in items])
     return page_response(body, total=total, offset=offset, response=response)
 
 
@@ -69,11 +67,7 @@ def _one(db: Session, viewer: Viewer, kind: CustomerKind, code: str, fields: str
             field="id",
             record=code,
         )
-    seen: set[str] = set()
-    body = MAPPERS[kind](viewer, data, seen, wanted)
-    record_view(db, viewer, [data.customer.code], seen)
-    db.commit()
-    return body
+    return shown_and_audited(db, viewer, [data.customer.code], lambda seen: MAPPERS[kind](viewer, data, seen, wanted))
 
 
 @router.get("/individual")

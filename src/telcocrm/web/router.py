@@ -17,9 +17,10 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
 from telcocrm.api_deps import SessionDep
 from telcocrm.customers import present, repository
 from telcocrm.customers.rules import validate_certificate
+from telcocrm.customers.tmf_mapping import shown_and_audited
 from telcocrm.errors import InvalidInput, Locked, NotFound, TelcoError
 from telcocrm.models.enums import CertificateType, CustomerKind, StaffRole
-from telcocrm.staff import audit, service
+from telcocrm.staff import service
 from telcocrm.staff.rules import PII_KINDS, Viewer, viewer_for
 from telcocrm.web import loyalty_data
 from telcocrm.web.i18n import LANGUAGES, Translator, translator
@@ -290,10 +291,8 @@ def _change_details(changes: dict[str, Any], t: Translator) -> list[str]:
 def _view_context(db: Session, viewer: Viewer, code: str, t: Translator) -> dict[str, Any]:
     """The 360 view as this viewer may see it; unmasked personal data is audited and committed."""
     customer = repository.get_by_code(db, code)
-    seen: set[str] = set()
-    body = present.view_360(viewer, repository.load_view(db, customer), seen)
-    audit.record_unmasked_view(db=db, viewer=viewer, resource_type="customer", resource_id=customer.code, seen=seen)
-    db.commit()
+    view = repository.load_view(db, customer)
+    body = shown_and_audited(db, viewer, [customer.code], lambda seen: present.view_360(viewer, view, seen))
     for entry in body["history"]:
         entry["details"] = history_details(entry, t)
     return {
