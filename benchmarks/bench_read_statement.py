@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import asyncpg
 import psycopg
 import uvloop
+from httpbench.cpu import process_seconds
 from sqlalchemy import Executable, select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
@@ -46,12 +46,6 @@ def tmf_read_statement() -> Executable:
     """The statement TMF629 GET customer runs (the first and, unless merged, only one of its plan)."""
     statement, _ = next(one_customer_plan("any"))
     return statement
-
-
-def backend_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a PostgreSQL backend (Linux /proc, clock ticks of 1/100 s)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
 
 
 async def psycopg_read(dsn: str) -> tuple[Read, int]:
@@ -83,11 +77,11 @@ async def asyncpg_read(dsn: str) -> tuple[Read, int]:
 
 async def measure(read: Read, pid: int, codes: list[str]) -> tuple[float, float]:
     """Client and backend CPU per statement, in ms."""
-    backend, client = backend_cpu_seconds(pid), time.process_time()
+    backend, client = process_seconds(pid), time.process_time()
     for code in codes:
         await read(code)
     count = len(codes)
-    return (time.process_time() - client) / count * 1000, (backend_cpu_seconds(pid) - backend) / count * 1000
+    return (time.process_time() - client) / count * 1000, (process_seconds(pid) - backend) / count * 1000
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -20,6 +20,12 @@ def _stat(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()
 
 
+def process_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of one process, e.g. a PostgreSQL backend; 0 when it is gone."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICKS if fields else 0.0
+
+
 def tree_seconds(root: int) -> float:
     """CPU seconds of a process, its children alive now, and the children it has reaped (cutime, cstime)."""
     total = 0

@@ -50,7 +50,7 @@ class _Statement:
                 self.bind_processors[name] = process
         self.selected = list(getattr(statement, "selected_columns", []))
         self.row_type: Any = namedtuple("Row", [c.key for c in self.selected], rename=True)  # type: ignore[misc]
-        self.processors: list[tuple[int, Callable[[Any], Any]]] | None = None  # known once prepared
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []  # set when prepared (learn_types)
 
     def bind(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments, through the types' bind processors."""
@@ -58,11 +58,9 @@ class _Statement:
         return [_processed(self.bind_processors.get(name), values[name]) for name in self.compiled.positiontup or []]
 
     def learn_types(self, prepared: asyncpg.prepared_stmt.PreparedStatement) -> None:
-        """The result processors, once: asyncpg's dialect picks some by the column's server type (numeric…)."""
-        if self.processors is not None:
-            return
+        """The result processors for the columns as just prepared: asyncpg's dialect picks some by the column's
+        server type (numeric…), which a migration may have changed since the statement was last prepared."""
         if not self.returns_rows:  # an insert's rows (RETURNING) are not handed to the plan
-            self.processors = []
             return
         oids = [attribute.type.oid for attribute in prepared.get_attributes()]
         processors = [
