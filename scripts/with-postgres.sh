@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-as_pg "$bin/initdb" -D "$data" -U telcocrm --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg "$bin/initdb" -D "$data" -U telcocrm --auth=trust -E UTF8 --locale=C.UTF-8 --lc-collate=C >/dev/null  # code-point order, compared byte-wise (README)
 as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
   -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${TELCOCRM_PG_OPTIONS:-}" \
   start >/dev/null

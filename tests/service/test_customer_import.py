@@ -936,6 +936,20 @@ def test_postgresql_first_load_restores_every_key_and_index(tmp_path: Path, pg_e
 
 @pytest.mark.postgres_only
 @needs_postgres
+def test_postgresql_first_load_empties_only_tables_that_hold_no_row(tmp_path: Path, pg_engine: Engine) -> None:
+    # A first load TRUNCATEs its tables so that its COPYs may write frozen rows: a table with a row keeps it.
+    import_customers(write(tmp_path / "before.parquet", demo(5, seed=16)), engine=pg_engine, actor="pg")
+    before = dump(pg_engine)
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE import_scratch (id integer)")
+        emptied = writers.truncated_if_empty(conn, ["customer", "subscriber", "import_scratch"])
+        conn.exec_driver_sql("DROP TABLE import_scratch")
+    assert emptied == {"import_scratch"}
+    assert dump(pg_engine) == before
+
+
+@pytest.mark.postgres_only
+@needs_postgres
 def test_postgresql_refused_first_load_writes_nothing_and_restores_the_schema(
     tmp_path: Path, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

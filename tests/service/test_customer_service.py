@@ -91,6 +91,15 @@ def test_cancel_refused_while_lines_live_then_releases_certificate(db: Session, 
     assert repository.active_certificates(db, customer.id) == []
 
 
+def test_search_finds_a_cancelled_customer_by_its_released_certificate(db: Session, admin: Viewer) -> None:
+    customer = make_person(db, admin)
+    number = repository.active_certificates(db, customer.id)[0].cert_number
+    service.cancel_customer(db=db, viewer=admin, code=customer.code)
+    db.commit()
+    found = repository.search(db, number)
+    assert (found.customers, found.matched_by) == ([customer], "number")
+
+
 def test_merge_moves_everything_and_old_code_finds_survivor(db: Session, admin: Viewer) -> None:
     a, b = make_person(db, admin, "陈明"), make_person(db, admin, "陈明")
     make_line(db, admin, a, make_account(db, admin, a))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from telcocrm.customers.records import (
@@ -143,7 +143,7 @@ def search(db: Session, query: str, *, offset: int = 0, limit: int = 20) -> Sear
             return SearchResult([get_by_code(db, q)], 1, "code")
         except NotFound:
             pass
-    by_number = _page(db, _by_certificate(q.upper()).union(_by_service_number(q)), offset, limit)
+    by_number = _page(db, union(*_by_certificate(q.upper()), _by_service_number(q)), offset, limit)
     if by_number.total:
         by_number.matched_by = "number"
         return by_number
@@ -152,8 +152,10 @@ def search(db: Session, query: str, *, offset: int = 0, limit: int = 20) -> Sear
     return result
 
 
-def _by_certificate(number: str) -> Select[Any]:
-    return select(Certificate.customer_id.label("id")).where(Certificate.cert_number == number)
+def _by_certificate(number: str) -> tuple[Select[Any], Select[Any]]:
+    """Holders of the number, active or released: one select for each partial index (models.Certificate)."""
+    held = select(Certificate.customer_id.label("id")).where(Certificate.cert_number == number)
+    return held.where(Certificate.active), held.where(~Certificate.active)
 
 
 def _by_service_number(number: str) -> Select[Any]:

@@ -73,15 +73,24 @@ class Certificate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 
     __table_args__ = (
+        # Number first, so the one index also finds an active certificate by its number alone (search). Each
+        # condition is written as SQLAlchemy writes `Certificate.active` and its negation in a query on that
+        # backend: SQLite uses a partial index only for a query stating its condition in the same form.
         Index(
             "uq_certificate_active_number",
-            "cert_type",
             "cert_number",
+            "cert_type",
             unique=True,
-            sqlite_where=text("active"),
+            sqlite_where=text("active = 1"),
             postgresql_where=text("active"),
         ),
-        Index("ix_certificate_cert_number", "cert_number"),
+        # Released certificates (of cancelled customers) are few; search finds them through this small index.
+        Index(
+            "ix_certificate_released_number",
+            "cert_number",
+            sqlite_where=text("active = 0"),
+            postgresql_where=text("NOT active"),
+        ),
     )
 
 
