@@ -8,7 +8,6 @@ region tests, same patterns — and hand everything else to the rules, whose mes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -17,29 +16,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum import numdb
-from stdnum.cn import ric
 
 from telcocrm.customers import rules
 from telcocrm.errors import InvalidInput
 from telcocrm.imports.checkdigits import RESIDENT_PATTERN, USCC_PATTERN, resident_check_ok, uscc_check_ok
 from telcocrm.models.enums import CertificateType, CustomerKind, Product
 
-_RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC = re.compile(rf"[0-9]{{8}}[{_USCC_ALPHABET}]{{10}}")
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: no such month
 
 
 def check_certificate(kind: CustomerKind, cert_type: CertificateType, number: str, today: date) -> str:
-    """The normalised number, as rules.validate_certificate gives it, or its InvalidInput."""
-    resident = cert_type is CertificateType.RESIDENT_ID and kind is CustomerKind.PERSON
-    if resident and _resident_id_ok(number, today):
-        return number
-    credit = cert_type is CertificateType.UNIFIED_SOCIAL_CREDIT and kind is CustomerKind.ORGANISATION
-    if credit and _USCC.fullmatch(number) and number[-1] == uscc_check_digit(number):
-        return number
+    """The normalised number by rules.validate_certificate, or its InvalidInput (for what certificates_ok left)."""
     try:
         return rules.validate_certificate(kind, cert_type, number, today=today)
     except KeyError as exc:
@@ -74,7 +61,7 @@ def _shaped(
 
 def _residents_ok(numbers: pa.Array, today: date) -> pa.Array:
     """Resident ID numbers of the right shape: check character, a real birth date not after today, a region
-    code in use in the birth year (as _resident_id_ok, per value)."""
+    code in use in the birth year (as rules.validate_certificate, per value)."""
     born_ok = born_by(pc.utf8_slice_codeunits(numbers, 6, 14), today)
     region_ok = _distinct_ok(pc.utf8_slice_codeunits(numbers, 0, 10), lambda r: region_valid(r[:6], int(r[6:])))
     return pc.and_(resident_check_ok(numbers), pc.and_(born_ok, region_ok))
@@ -98,21 +85,6 @@ def _distinct_ok(values: pa.Array, check: Callable[[str], bool]) -> pa.Array:
     distinct = pc.unique(values)
     good = [value for value in distinct.to_pylist() if check(value)]
     return pc.is_in(values, value_set=pa.array(good, pa.string()))
-
-
-def _resident_id_ok(number: str, today: date) -> bool:
-    if not _RESIDENT_ID.fullmatch(number) or number[-1] != ric.calc_check_digit(number):
-        return False
-    born = _birth_date(number[6:14])
-    return born is not None and born <= today and region_valid(number[:6], born.year)
-
-
-@lru_cache(maxsize=65536)
-def _birth_date(digits: str) -> date | None:
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
-    except ValueError:
-        return None
 
 
 @lru_cache(maxsize=65536)
@@ -139,12 +111,6 @@ def _region_years(region: str) -> tuple[tuple[int, int], ...]:
         start, end = entry[1:].split("]")[0].split("-")
         spans.append((int(start or 0), int(end or 9999)))
     return tuple(spans)
-
-
-def uscc_check_digit(number: str) -> str:
-    """The GB 32100 check character of the first 17 characters (stdnum's algorithm, without its clean-up)."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(number, _USCC_WEIGHTS, strict=False))
-    return _USCC_ALPHABET[(31 - total) % 31]
 
 
 def check_service_number(product: Product, number: str) -> str:

@@ -53,30 +53,31 @@ class KeyIndex:
     def encode(self, keys: pa.Array) -> ChunkKeys:
         """Number the keys of a chunk; new keys get the next ordinals in order of their first row."""
         encoded = pc.dictionary_encode(keys)
-        local, names = encoded.indices, encoded.dictionary.to_pylist()
+        local, distinct = encoded.indices, encoded.dictionary
+        names = distinct.to_pylist()
         start = len(self.ordinals)
-        if "" not in names and self.ordinals.keys().isdisjoint(names):
+        met = self.ordinals.keys() & names  # usually none, or the key whose rows straddle the chunks' border
+        if "" not in names and not met:
             # The usual chunk: keys not met before (a file lists a customer's rows together).
             self.ordinals.update(zip(names, range(start, start + len(names)), strict=True))
-            ordinals = pc.add(local, pa.scalar(start, pa.int32()))
-            new_local = None
-        else:
-            mapping = self._number(names)
-            ordinals = pa.array(mapping, pa.int32()).take(local)
-            new_local = pa.array([o is not None and o >= start for o in mapping])
-        return _chunk_keys(local, ordinals, start, new_local)
+            return _chunk_keys(local, pc.add(local, pa.scalar(start, pa.int32())), start, None)
+        mapping, fresh = self._number(distinct, met)
+        return _chunk_keys(local, mapping.take(local), start, fresh)
 
-    def _number(self, names: list[str]) -> list[int | None]:
-        mapping: list[int | None] = []
-        for name in names:
-            if not name:
-                mapping.append(None)  # an empty key is a problem of its own (required): it groups nothing
-                continue
-            ordinal = self.ordinals.get(name)
-            if ordinal is None:
-                ordinal = self.ordinals[name] = len(self.ordinals)
-            mapping.append(ordinal)
-        return mapping
+    def _number(self, distinct: pa.Array, met: set[str]) -> tuple[pa.Array, pa.Array]:
+        """Ordinals of a chunk's distinct keys, some met before or empty, and which of them are new.
+
+        An empty key is a problem of its own (required): it groups nothing and gets no ordinal.
+        """
+        met_keys = pa.array(sorted(met), pa.string())
+        fresh = pc.invert(pc.or_(pc.is_in(distinct, value_set=met_keys), pc.equal(distinct, "")))
+        start = len(self.ordinals)
+        new_keys = distinct.filter(fresh).to_pylist()
+        self.ordinals.update(zip(new_keys, range(start, start + len(new_keys)), strict=True))
+        following = pc.add(pc.cumulative_sum(fresh.cast(pa.int32())), pa.scalar(start - 1, pa.int32()))
+        earlier = pa.array([self.ordinals[key] for key in met_keys.to_pylist()], pa.int32())
+        known = earlier.take(pc.index_in(distinct, value_set=met_keys))  # null for new and empty keys
+        return pc.if_else(fresh, following, known), fresh
 
 
 def _chunk_keys(local: pa.Array, ordinals: pa.Array, start: int, new_local: pa.Array | None) -> ChunkKeys:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -44,7 +45,11 @@ class Chunk:
     def line_array(self) -> pa.Array:
         """The line numbers as an Arrow int32 array (built once)."""
         if self._line_array is None:
-            self._line_array = pa.array(self.lines, pa.int32())
+            lines = self.lines
+            if isinstance(lines, range):  # the usual case: numbered in numpy, not a Python int at a time
+                self._line_array = pa.array(np.arange(lines.start, lines.stop, lines.step, dtype=np.int32))
+            else:
+                self._line_array = pa.array(lines, pa.int32())
         return self._line_array
 
     def column(self, name: str) -> list[str]:

@@ -78,7 +78,9 @@ def check_rows(chunk: Chunk, problems: ProblemLog) -> None:
     for name in ROW_REQUIRED:
         flag(problems, chunk, pc.equal(arrays[name], ""), name, REQUIRED)
     for name, limit in MAX_LENGTH.items():
-        flag(problems, chunk, pc.greater(pc.utf8_length(arrays[name]), limit), name, too_long(limit))
+        # A character is at least one byte: only a column with a value longer than the limit in bytes is counted.
+        if (pc.max(pc.binary_length(arrays[name])).as_py() or 0) > limit:
+            flag(problems, chunk, pc.greater(pc.utf8_length(arrays[name]), limit), name, too_long(limit))
     for name, enum in ROW_VOCABULARIES:
         valid = pc.or_(pc.equal(arrays[name], ""), pc.is_in(arrays[name], _vocabulary(enum)))
         flag(problems, chunk, pc.invert(valid), name, not_one_of(enum))
