@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -199,20 +200,13 @@ def _write_back_and_post(m: _Month, write_back: Callable[[], object]) -> None:
             post()
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="points-posting") as pool:
-        posting = pool.submit(_timed, post)
+        posting = pool.submit(m.timer.quietly("points", post))  # the bar shows "points" once the run waits
         with m.timer("database"):
             write_back()
         waited = time.perf_counter()
         m.timer.on_step("points")
-        m.report.step_seconds["points"] = posting.result()
+        posting.result()
         m.report.step_seconds["points_wait"] = time.perf_counter() - waited
-
-
-def _timed(work: Callable[[], object]) -> float:
-    """Seconds the work took."""
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
 
 
 def _points(m: _Month, inputs: Any, features: Any, customers: Any, credit: Any, segments: Any) -> None:
@@ -346,19 +340,30 @@ def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awar
 
 
 class _Timer:
-    """Times each step into the report and tells the caller (the CLI's progress bar) when one starts."""
+    """Times each step into the report and tells the caller (the CLI's progress bar) when one starts.
+
+    Each step gets its own context, so a step may run on another thread beside the main one's.
+    """
 
     def __init__(self, report: RunReport, on_step: Step) -> None:
         self.report = report
         self.on_step = on_step
 
-    def __call__(self, name: str) -> _Timer:
-        self.name = name
-        return self
+    @contextmanager
+    def __call__(self, name: str, *, announce: bool = True) -> Iterator[None]:
+        if announce:
+            self.on_step(name)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.step_seconds[name] = time.perf_counter() - started
 
-    def __enter__(self) -> None:
-        self.on_step(self.name)
-        self.started = time.perf_counter()
+    def quietly(self, name: str, work: Callable[[], object]) -> Callable[[], None]:
+        """The work, timed as step `name` without telling the caller it started (for a thread of its own)."""
 
-    def __exit__(self, *exc: object) -> None:
-        self.report.step_seconds[self.name] = time.perf_counter() - self.started
+        def timed() -> None:
+            with self(name, announce=False):
+                work()
+
+        return timed
