@@ -109,13 +109,24 @@ class _Posting:
     recorded_by: str
 
 
-def award_key(customer_code: str, month: str, rule: str, source: str) -> str:
-    """The idempotency key of an award: customer, month, rule, source, written month first.
+def award_keys(
+    month: str,
+    customer_codes: pa.Array | pa.ChunkedArray,
+    award_rules: pa.Array | pa.ChunkedArray,
+    sources: pa.Array | pa.ChunkedArray,
+) -> pa.Array | pa.ChunkedArray:
+    """The idempotency keys of a month's awards: customer, month, rule, source, written month first.
 
     Month first, a month's posting (in customer order) fills the unique index in its order, at its end, instead
     of beside each customer's keys of every earlier month, all over an index that grows every month.
     """
-    return f"{month}|{customer_code}|{rule}|{source}"
+    return pc.binary_join_element_wise(month, customer_codes, award_rules, sources, "|")
+
+
+def award_key(customer_code: str, month: str, rule: str, source: str) -> str:
+    """One award's idempotency key (award_keys of one award)."""
+    keys = award_keys(month, pa.array([customer_code]), pa.array([rule]), pa.array([source]))
+    return str(keys[0].as_py())
 
 
 CodeRange = tuple[str | None, str | None]  # customer codes from (inclusive) to (exclusive); None: no bound
@@ -238,9 +249,7 @@ def _earn_new(conn: Connection, posting: _Posting, published: pa.Table) -> tuple
             "points": new["points"],
             "rule": new["rule"],
             "source": new["source"],
-            "idempotency_key": pc.binary_join_element_wise(
-                posting.month, new["customer_code"], new["rule"], new["source"], "|"
-            ),  # award_key, a column at a time
+            "idempotency_key": award_keys(posting.month, new["customer_code"], new["rule"], new["source"]),
             "note": new["reason"],
         }
     )
