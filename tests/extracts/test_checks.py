@@ -212,3 +212,23 @@ def test_the_cli_prints_the_problems_and_exits_1(
 
 def test_problems_read_as_file_line_field_reason() -> None:
     assert str(Problem(3, "amount", "bad", "topups.csv")) == "topups.csv line 3, amount: bad"
+
+
+def test_unknown_subscribers_are_named_by_row_in_every_batch_of_a_large_file(
+    store: AnalyticsStore, known: Engine, folder: Path
+) -> None:
+    # Codes are looked up once the whole table is read (extracts.checks.CodeLookups): rows of the first and of a
+    # later batch (a Parquet file is read 131,072 rows at a time) are both named by their own row number.
+    rows = 140_000
+    lines = ["U1001"] * rows
+    lines[9], lines[135_000] = "U9998", "U9999"
+    times = [
+        f"2026-10-{1 + n // 86_400:02d}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}+08:00" for n in range(rows)
+    ]
+    (folder / "topups.csv").unlink()
+    pq.write_table(
+        pa.table({"subscriber_id": lines, "topup_time": times, "amount": ["10.00"] * rows}),
+        folder / "topups.parquet",
+    )
+    expected = [("topups.parquet", 10, "subscriber_id"), ("topups.parquet", 135_001, "subscriber_id")]
+    assert where(refused(folder, known, store)) == expected

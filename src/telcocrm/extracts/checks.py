@@ -1,7 +1,9 @@
-"""The row checks of one batch of an extract, a whole column at a time, and its stored form.
+"""The row checks of an extract, a whole column of a batch at a time, and its stored form.
 
 Each check reports the rows it fails as (row, field, reason) into the month's ProblemLog. A value that cannot be
-read is reported once, as a type problem, and is null for the later checks, so it raises nothing else.
+read is reported once, as a type problem, and is null for the later checks, so it raises nothing else. What needs
+the whole table (repeated rows, codes unknown to the operational database) is reported once its last batch is read
+(TableCheck).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pyarrow.compute as pc
 
 from telcocrm.analytics.schemas import EXTRACTS, PARTNER_POINTS
 from telcocrm.extracts.contract import Column, Kind, Table
+from telcocrm.extracts.duplicates import DuplicateFinder
 from telcocrm.extracts.reading import Batch
 from telcocrm.extracts.values import TYPE_REASONS, Converted, convert
 from telcocrm.imports.problems import ProblemLog
@@ -52,8 +55,58 @@ class MonthContext:
 STORED = {**EXTRACTS, "partner_points": PARTNER_POINTS}
 
 
-def check_batch(table: Table, batch: Batch, context: MonthContext, problems: ProblemLog) -> pa.RecordBatch:
-    """Report every problem of the batch; returns its rows in the stored form (schemas.EXTRACTS)."""
+class TableCheck:
+    """The checks of one table, batch by batch (`batch`), then those needing all its rows (`finish`)."""
+
+    def __init__(self, table: Table, context: MonthContext, problems: ProblemLog) -> None:
+        self.table, self.context, self.problems = table, context, problems
+        self.duplicates = DuplicateFinder(table)
+        self.codes = CodeLookups()
+
+    def batch(self, batch: Batch) -> pa.RecordBatch:
+        """Report the batch's problems; its rows in the stored form (schemas.EXTRACTS)."""
+        stored = check_batch(self.table, batch, self.context, self.problems, self.codes)
+        self.duplicates.add(stored, batch.lines)
+        return stored
+
+    def finish(self) -> None:
+        """Report the rows that repeat another and the codes the operational database does not hold."""
+        self.codes.report(self.context, self.problems)
+        self.duplicates.report(self.problems)
+
+
+class CodeLookups:
+    """The subscriber and customer codes of a table's rows, gathered batch by batch and looked up at its end.
+
+    Arrow's is_in hashes its whole value set at every call. Looked up per batch, the operator's codes were hashed
+    once a batch: at 10M subscribers 2.6 s a batch of 65,536 rows, and an ingest of one month ran for more than
+    ten minutes. Gathered, they are hashed once per column of a table.
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, tuple[Kind, list[pa.Array], list[pa.Array]]] = {}
+
+    def add(self, column: Column, values: pa.Array, lines: pa.Array) -> None:
+        """Keep a batch's codes of the column (only those given) with their row numbers."""
+        given = pc.is_valid(values)
+        _, codes, rows = self.columns.setdefault(column.name, (column.kind, [], []))
+        codes.append(values.filter(given))
+        rows.append(lines.filter(given))
+
+    def report(self, context: MonthContext, problems: ProblemLog) -> None:
+        """A problem on every row whose code the operational database does not hold."""
+        for name, (kind, codes, rows) in self.columns.items():
+            known = context.subscribers if kind is Kind.SUBSCRIBER else context.customers
+            reason = UNKNOWN_SUBSCRIBER if kind is Kind.SUBSCRIBER else UNKNOWN_CUSTOMER
+            unknown = pc.invert(pc.is_in(pa.chunked_array(codes, pa.string()), value_set=known))
+            _Reporter(pa.chunked_array(rows, pa.int64()), problems)(unknown, name, reason)
+        self.columns.clear()
+
+
+def check_batch(
+    table: Table, batch: Batch, context: MonthContext, problems: ProblemLog, codes: CodeLookups
+) -> pa.RecordBatch:
+    """Report the batch's problems, its codes kept in `codes` for the look-up at the table's end; its stored rows."""
     report = _Reporter(batch.lines, problems)
     read: dict[str, Converted] = {}
     for column in table.columns:
@@ -65,6 +118,8 @@ def check_batch(table: Table, batch: Batch, context: MonthContext, problems: Pro
             report(converted.bad, column.name, TYPE_REASONS[column.kind])
     for column in table.columns:
         _check_value(column, read, context, report)
+        if column.kind in (Kind.SUBSCRIBER, Kind.CUSTOMER):
+            codes.add(column, read[column.name].values, batch.lines)
     if table.name == "bills":
         _check_paid_date(read, report)
     if table.name == "referrals" and context.holders is not None:
@@ -119,10 +174,6 @@ def _check_value(column: Column, read: dict[str, Converted], context: MonthConte
     if column.not_before_month:
         first = context.first_day
         report(pc.less(values, pa.scalar(first, pa.date32())), column.name, f"不能早于 / must not be before {first}")
-    if column.kind is Kind.SUBSCRIBER:
-        report(_unknown(values, context.subscribers), column.name, UNKNOWN_SUBSCRIBER)
-    if column.kind is Kind.CUSTOMER:
-        report(_unknown(values, context.customers), column.name, UNKNOWN_CUSTOMER)
 
 
 def _outside(values: pa.Array, context: MonthContext) -> pa.Array:
@@ -134,10 +185,6 @@ def _outside(values: pa.Array, context: MonthContext) -> pa.Array:
     end = datetime.combine(month_start(add_months(context.month, 1)), time())
     start_scalar, end_scalar = pa.scalar(start, pa.timestamp("us")), pa.scalar(end, pa.timestamp("us"))
     return pc.or_(pc.less(values, start_scalar), pc.greater_equal(values, end_scalar))
-
-
-def _unknown(values: pa.Array, known: pa.Array) -> pa.Array:
-    return pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
 
 
 def _check_paid_date(read: dict[str, Converted], report: _Reporter) -> None:

@@ -21,9 +21,8 @@ from sqlalchemy import Engine
 from telcocrm.analytics.catalogue import CatalogueUnavailable, refresh_catalogue
 from telcocrm.analytics.schemas import EXTRACTS
 from telcocrm.analytics.store import AnalyticsStore
-from telcocrm.extracts.checks import MonthContext, check_batch
+from telcocrm.extracts.checks import MonthContext, TableCheck
 from telcocrm.extracts.contract import TABLES, Table
-from telcocrm.extracts.duplicates import DuplicateFinder
 from telcocrm.extracts.known import known_customers, known_subscribers, line_holders
 from telcocrm.extracts.reading import check_columns, locate, read_batches
 from telcocrm.imports.problems import ProblemLog
@@ -102,14 +101,13 @@ def _land(source: Source | None, context: MonthContext, problems: ProblemLog, st
         return 0
     problems.file = source.path.name
     name = source.table.name
-    duplicates = DuplicateFinder(source.table)
+    check = TableCheck(source.table, context, problems)
     rows = 0
     with pq.ParquetWriter(staging / f"{name}.parquet", EXTRACTS[name]) as writer:
         for batch in read_batches(source.path, source.present, problems):
-            stored = check_batch(source.table, batch, context, problems)
-            duplicates.add(stored, batch.lines)
+            stored = check.batch(batch)
             if not problems:  # once the month is refused, writing is wasted
                 writer.write_batch(stored)
             rows += len(batch)
-    duplicates.report(problems)
+    check.finish()
     return rows

@@ -17,9 +17,8 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from telcocrm.analytics.schemas import PARTNER_POINTS, POINTS_AWARDS
-from telcocrm.extracts.checks import MonthContext, check_batch
+from telcocrm.extracts.checks import MonthContext, TableCheck
 from telcocrm.extracts.contract import Column, Kind, Table
-from telcocrm.extracts.duplicates import DuplicateFinder
 from telcocrm.extracts.known import known_customers
 from telcocrm.extracts.reading import check_columns, read_batches
 from telcocrm.imports.problems import ProblemLog
@@ -79,12 +78,9 @@ def read_partner_file(path: Path, month: str, engine: Engine) -> pa.Table:
     if present is None:
         raise problems.refusal()
     context = MonthContext(month, pa.array([], pa.string()), known_customers(engine))
-    duplicates, batches = DuplicateFinder(table), []
-    for batch in read_batches(path, present, problems):
-        stored = check_batch(table, batch, context, problems)
-        duplicates.add(stored, batch.lines)
-        batches.append(stored)
-    duplicates.report(problems)
+    check = TableCheck(table, context, problems)
+    batches = [check.batch(batch) for batch in read_batches(path, present, problems)]
+    check.finish()
     if problems:
         raise problems.refusal()
     return pa.Table.from_batches(batches, schema=PARTNER_POINTS)
