@@ -139,24 +139,19 @@ def subscriber_features_sql(f: MonthFiles) -> str:
             count(*) FILTER (due AND NOT settled) AS unpaid_bills,
             sum(outstanding) AS arrears_fen,
             {last} - min(due_date) FILTER (due AND NOT settled) AS arrears_age_days
-        FROM staged_bill GROUP BY subscriber_id
+        FROM staged_bill
+        WHERE in_6m OR (due AND NOT settled)  -- no other bill counts in any of these: left out before grouping
+        GROUP BY subscriber_id
     ),
-    use AS (
-        SELECT subscriber_id,
-            any_value(voice_minutes) FILTER (month = {m}) AS voice_minutes,
-            any_value(offnet_voice_minutes) FILTER (month = {m}) AS offnet_voice_minutes,
-            any_value(data_mb) FILTER (month = {m}) AS data_mb,
-            any_value(data_allowance_mb) FILTER (month = {m}) AS data_allowance_mb,
-            any_value(sms_count) FILTER (month = {m}) AS sms_count,
-            any_value(roaming_days) FILTER (month = {m}) AS roaming_days,
-            any_value(plan_fee_fen) FILTER (month = {m}) AS plan_fee_fen,
-            any_value(distinct_called_numbers) FILTER (month = {m}) AS distinct_called_numbers,
-            any_value(forwarded_calls) FILTER (month = {m}) AS forwarded_calls,
-            any_value(forwarded_offnet_calls) FILTER (month = {m}) AS forwarded_offnet_calls,
-            CASE WHEN count(*) FILTER (month IN {prev3}) > 0
-                 THEN fdiv(sum(distinct_called_numbers) FILTER (month IN {prev3}),
-                           count(*) FILTER (month IN {prev3})) END AS called_before_avg
-        FROM usage WHERE month <= {m} GROUP BY subscriber_id  -- one usage row per line and month
+    use AS (  -- one usage row per line and month: this month's row as it is, the three months before grouped
+        SELECT n.subscriber_id, n.voice_minutes, n.offnet_voice_minutes, n.data_mb, n.data_allowance_mb,
+            n.sms_count, n.roaming_days, n.plan_fee_fen, n.distinct_called_numbers, n.forwarded_calls,
+            n.forwarded_offnet_calls, b.called_before_avg
+        FROM (SELECT * FROM usage WHERE month = {m}) n
+        FULL JOIN (
+            SELECT subscriber_id, fdiv(sum(distinct_called_numbers), count(*)) AS called_before_avg
+            FROM usage WHERE month IN {prev3} GROUP BY subscriber_id
+        ) b USING (subscriber_id)
     ),
     event AS (
         SELECT * FROM events WHERE event_date <= {last}

@@ -148,7 +148,10 @@ def staged_bills(f: MonthFrames) -> pd.DataFrame:
 
 
 def _bill_features(f: MonthFiles, b: pd.DataFrame) -> pd.DataFrame:
-    # One bill per line and month (ingest refuses a second): a month's bill is its billed amount.
+    # One bill per line and month (ingest refuses a second): a month's bill is its billed amount. Bills neither
+    # of the last six months nor open count in none of these, so they are left out first (as the Ibis run does).
+    b = b[b.in_6m | b.open]
+
     def over(months: list[str]) -> pd.Series:
         inside = b[b.month.isin(months)].groupby("subscriber_id").billed_fen
         return inside.sum(min_count=1) // inside.size()

@@ -147,6 +147,36 @@ def test_late_and_unpaid_bills_are_counted_to_the_months_end(con: Any) -> None:
     assert row["arrears_age_days"] == 71
 
 
+def test_an_old_open_bill_is_arrears_and_an_old_settled_one_counts_nowhere(con: Any) -> None:
+    bills = [
+        bill("2025-09", 3_000, paid_fen=500, paid_date=date(2025, 10, 20)),  # 9 months old, 2,500 still open
+        bill("2025-10", 2_000, subscriber_id="S2"),  # 8 months old and settled: outside every 6-month feature
+    ]
+    row = features(con, base=[line(), line("S2")], bills=bills)
+    assert (row["S1"]["unpaid_bills"], row["S1"]["arrears_fen"], row["S1"]["bills_6m"]) == (1, 2_500, 0)
+    assert row["S1"]["arrears_age_days"] == (date(2026, 6, 30) - date(2025, 10, 20)).days
+    settled = row["S2"]
+    counted = ("unpaid_bills", "arrears_fen", "bills_6m", "arpu_6m_fen")
+    assert [settled[name] for name in counted] == [0, 0, 0, 0]
+    assert (settled["billed_fen"], settled["arpu_change_1m_pct"]) == (0, None)
+
+
+def test_usage_is_this_months_row_against_the_three_months_before(con: Any) -> None:
+    usage = [
+        {"subscriber_id": "S1", "month": "2026-06", "distinct_called_numbers": 20, "data_mb": 700},
+        {"subscriber_id": "S1", "month": "2026-05", "distinct_called_numbers": 30},
+        {"subscriber_id": "S1", "month": "2026-03", "distinct_called_numbers": 10},
+        {"subscriber_id": "S1", "month": "2026-02", "distinct_called_numbers": 500},  # four months before
+        {"subscriber_id": "S1", "month": "2026-07", "distinct_called_numbers": 900, "data_mb": 9},  # after the run
+        {"subscriber_id": "S2", "month": "2026-04", "distinct_called_numbers": 8, "data_mb": 50},  # none this month
+    ]
+    row = features(con, base=[line(), line("S2")], usage=usage)
+    assert (row["S1"]["distinct_called_numbers"], row["S1"]["data_mb"]) == (20, 700)
+    assert row["S1"]["called_numbers_change_pct"] == 0  # 20 vs ⌊(30 + 10) / 2⌋
+    assert (row["S2"]["distinct_called_numbers"], row["S2"]["data_mb"]) == (0, 0)
+    assert row["S2"]["called_numbers_change_pct"] == -100  # 0 vs 8
+
+
 def test_suspension_count_days_and_status(con: Any) -> None:
     events = [
         event("suspend", date(2025, 12, 20)),  # began before the 6 months: counted from 2026-01-01

@@ -38,6 +38,9 @@ from telcocrm.models.enums import CertificateType, CustomerStatus, PointsAccount
 
 BATCH_ROWS = 100_000  # rows per fetch and per row group: a few tens of MB of Python values at a time
 COPY_BLOCK_BYTES = 16 << 20  # CSV bytes Arrow parses at a time (about 100,000 rows)
+# PostgreSQL's memory for each sort and hash of the snapshot's one statement: at the default 4 MB its joins and
+# its sort by line spill to disk in batches (at 1M subscribers the COPY alone took 8.6 s against 10.2 s).
+SNAPSHOT_WORK_MEM = "256MB"
 UTC_OFFSET = r"\+00(:00)?$"
 _YEAR = r"^[0-9]{4}$"
 
@@ -93,6 +96,7 @@ def _copied(conn: sa.Connection, as_of: date) -> Iterator[list[pa.Array]]:
     )
     with conn.begin():
         conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{SNAPSHOT_WORK_MEM}'")
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)") as copy:
             stream = _CopyStream(copy)

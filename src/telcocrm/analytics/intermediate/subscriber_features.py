@@ -49,7 +49,8 @@ from telcocrm.kit.months import add_months
 def subscriber_features(inputs: MonthInputs) -> ir.Table:
     """One row per subscriber in the network during the month, every column of schemas.SUBSCRIBER_FEATURES."""
     table = _in_network(inputs)
-    for part in (_bill_features(inputs), _usage_features(inputs), _event_features(inputs), _deposits(inputs)):
+    parts = (_bill_features(inputs), *_usage_features(inputs), _event_features(inputs), _deposits(inputs))
+    for part in parts:
         table = table.left_join(part, "subscriber_id").select(~ibis.selectors.endswith("_right"))
     suspended = suspended_days(inputs, 6).rename(suspended_days_6m="days")
     table = table.left_join(suspended, "subscriber_id").select(~ibis.selectors.endswith("_right"))
@@ -79,6 +80,10 @@ def _bill_features(inputs: MonthInputs) -> ir.Table:
     # One pass over the bills: ingest keeps one bill per subscriber and month (extracts/duplicates.py), so a
     # month's bill is its billed amount and counting bills counts months with a bill.
     bills = staged_bills(inputs)
+    # Only bills of the last six months and bills still open at the month's end count in any feature below, so
+    # the rest (about half of the 12-month window) are dropped before grouping: a subscriber none is left for
+    # gets the same zeros and nulls from the join as from an empty group.
+    bills = bills.filter(bills.in_6m | (bills.due & ~bills.settled))
     last_month = add_months(inputs.month, -1)
 
     def arpu(months: list[str]) -> ir.IntegerValue:
@@ -105,15 +110,20 @@ def _bill_features(inputs: MonthInputs) -> ir.Table:
     ).drop("oldest_unpaid_due")
 
 
-def _usage_features(inputs: MonthInputs) -> ir.Table:
-    # One pass as well: ingest keeps one usage row per subscriber and month.
-    usage = inputs.usage.filter(inputs.usage.month <= inputs.month)
-    now = usage.month == inputs.month
-    before = usage.month.isin(months_back(add_months(inputs.month, -1), 3))
-    return usage.group_by("subscriber_id").agg(
-        **{name: usage[name].sum(where=now).cast("int64") for name in (*USAGE_SUMS, *USAGE_MAXIMA)},
-        called_before_avg=floor_div(usage.distinct_called_numbers.sum(where=before), usage.count(where=before)),
+def _usage_features(inputs: MonthInputs) -> tuple[ir.Table, ir.Table]:
+    """This month's usage, and the average of distinct numbers called in the three months before.
+
+    Ingest keeps one usage row per subscriber and month, so this month's row is the month's usage as it stands
+    and only the three months before are grouped: the other eight months of the window are not read at all.
+    """
+    usage = inputs.usage
+    now = usage.filter(usage.month == inputs.month)
+    now = now.select("subscriber_id", **{name: now[name].cast("int64") for name in (*USAGE_SUMS, *USAGE_MAXIMA)})
+    before = usage.filter(usage.month.isin(months_back(add_months(inputs.month, -1), 3)))
+    called = before.group_by("subscriber_id").agg(
+        called_before_avg=floor_div(before.distinct_called_numbers.sum(), before.count())
     )
+    return now, called
 
 
 def _event_features(inputs: MonthInputs) -> ir.Table:
