@@ -254,3 +254,26 @@ def test_a_leave_announced_at_the_counter_is_confirmed_by_the_run(clean_engine: 
     assert (confirmed.month_left, confirmed.terminated_date) == (MONTH, date(2026, 10, 12))
     assert (confirmed.reason, confirmed.source, confirmed.value_tier) == (
         ChurnReason.BILLING, ChurnRecordSource.COUNTER, "high")  # fmt: skip
+
+
+def test_a_month_with_more_leavers_than_a_statement_takes_parameters_is_recorded(
+    clean_engine: Engine, tmp_path: Path
+) -> None:
+    # 70,000 leavers: more than the 65,535 parameters a PostgreSQL statement may carry; a
+    # 10M-subscriber month has some 140,000. One of them was announced at the counter the month before.
+    count = 70_000
+    codes = [f"L{n:06d}" for n in range(count)]
+    features, base = run_files(
+        tmp_path / "results" / f"month={MONTH}",
+        [feature_row(code, f"C{code[1:]}", left=True) for code in codes],
+        [base_row(code, f"C{code[1:]}", terminated=date(2026, 10, 12)) for code in codes],
+        tiers={},
+    )
+    with session_factory(clean_engine)() as db:
+        repository.insert_records(db, [{"subscriber_code": codes[-1], "customer_code": f"C{codes[-1][1:]}",
+                                        "month_left": "2026-09", "reason": ChurnReason.BILLING,
+                                        "source": ChurnRecordSource.COUNTER, "recorded_by": "clerk"}])  # fmt: skip
+        db.commit()
+    assert record_month_leavers(clean_engine, MONTH, features, base) == count - 1
+    found = churn_rows(clean_engine)
+    assert len(found) == count and found[codes[-1]].month_left == MONTH

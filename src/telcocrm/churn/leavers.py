@@ -138,7 +138,7 @@ def _adopt_counter_records(
     """A refusal recorded at the counter last month for a line billing ends this month moves to this month."""
     earlier = [
         record
-        for record in repository.open_counter_records(db, [add_months(month, -1)], list(facts))
+        for record in repository.open_counter_records(db, add_months(month, -1))
         if record.subscriber_code in facts and record.subscriber_code not in existing
     ]
     for record in earlier:
