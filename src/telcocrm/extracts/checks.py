@@ -79,8 +79,8 @@ class CodeLookups:
     """The subscriber and customer codes of a table's rows, gathered batch by batch and looked up at its end.
 
     Arrow's is_in hashes its whole value set at every call. Looked up per batch, the operator's codes were hashed
-    once a batch: at 10M subscribers 2.6 s a batch of 65,536 rows, and an ingest of one month ran for more than
-    ten minutes. Gathered, they are hashed once per column of a table.
+    once a batch: against 10.5M subscriber codes a call took 2.6 s (timed with 65,536 values), and an ingest of
+    one month ran for more than ten minutes. Gathered, they are hashed once per column of a table.
     """
 
     def __init__(self) -> None:
