@@ -4,20 +4,24 @@
 
 All three build the same four tables (subscriber_features, customer_features, credit, lifecycle) from the same
 Parquet inputs (the month's 12-month window of extracts, results/month=M/base.parquet, last month's credit) and
-write them to Parquet in a temporary folder. They run in one process, interleaved (Ibis, SQL, pandas; again …), so
-a busy neighbour on the shared machine slows all three alike; the median of the rounds is reported with each
-round. Subscriber-months: the subscriber features' rows × the months of history read (up to 12). Peak memory is
-the process's ru_maxrss (all three together); the load average before and after tells whether the machine was busy.
+write them to Parquet in a temporary folder. Every run is a child process of its own (this script again with
+--only), so no implementation starts in the heap another one left behind (pandas lets go of several GB); the
+rounds interleave them (Ibis, SQL, pandas; again …), so a busy neighbour on the shared machine slows all three
+alike, and the median of the rounds is reported with each round. A child times its run alone (imports and
+start-up excluded). Subscriber-months: the subscriber features' rows × the months of history read (up to 12).
+Peak memory: the largest ru_maxrss of each implementation's children; the load average before and after tells
+whether the machine was busy.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,28 +52,56 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True, help="TELCOCRM_DATA_DIR of the run (holds analytics/)")
     parser.add_argument("--month", required=True, help="a month already run (YYYY-MM)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=list(RUNNERS), help=argparse.SUPPRESS)  # a child: one run, figures as JSON
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     store = AnalyticsStore(args.data_dir / "analytics")
     if not store.result_path(args.month, "base").exists():
         parser.error(f"{args.month} has not been run in {args.data_dir} (no results/month={args.month}/base.parquet)")
-    rules = load_rules()
+    if args.only:
+        print(json.dumps(run_once(args.only, store, args.month, args.out)))
+        return
     load_before = os.getloadavg()
     seconds: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    peak_mib: dict[str, float] = dict.fromkeys(RUNNERS, 0.0)
     rows = 0
     with tempfile.TemporaryDirectory(prefix="bench-references-") as scratch:
         for round_ in range(args.rounds):
-            for name, run in RUNNERS.items():
+            for name in RUNNERS:
                 out = Path(scratch) / f"{name}-{round_}"
-                started = time.perf_counter()
-                paths = run(store, args.month, out, rules=rules)
-                seconds[name].append(time.perf_counter() - started)
-                rows = pq.ParquetFile(paths["subscriber_features"]).metadata.num_rows
-                shutil.rmtree(out)
+                figures, peak = run_child(name, args, out)
+                seconds[name].append(figures["seconds"])
+                peak_mib[name] = max(peak_mib[name], peak)
+                rows = figures["rows"]
+                shutil.rmtree(out, ignore_errors=True)
     history = sum(1 for m in window(args.month, 12) if store.extract_path(m, "bills").exists())
-    report(seconds, rows * history, load_before)
+    report(seconds, rows * history, load_before, peak_mib)
 
 
-def report(seconds: dict[str, list[float]], subscriber_months: int, load_before: tuple[float, ...]) -> None:
+def run_once(name: str, store: AnalyticsStore, month: str, out: Path) -> dict[str, float]:
+    """One implementation's run in this process: its seconds and the subscriber features' rows."""
+    rules = load_rules()
+    started = time.perf_counter()
+    paths = RUNNERS[name](store, month, out, rules=rules)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": pq.ParquetFile(paths["subscriber_features"]).metadata.num_rows}
+
+
+def run_child(name: str, args: argparse.Namespace, out: Path) -> tuple[dict[str, float], float]:
+    """Run one implementation in a child process; its figures and its peak resident memory in MiB."""
+    command = [sys.executable, __file__, "--data-dir", str(args.data_dir), "--month", args.month]
+    child = subprocess.Popen([*command, "--only", name, "--out", str(out)], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"the {name} run failed")
+    return json.loads(output.decode().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def report(
+    seconds: dict[str, list[float]], subscriber_months: int, load_before: tuple[float, ...], peak_mib: dict[str, float]
+) -> None:
     """Print seconds, subscriber-months/s and ratios, then the process's peak memory and the machine."""
     median = {name: statistics.median(times) for name, times in seconds.items()}
     print(f"{subscriber_months:,} subscriber-months; tables: subscriber_features, customer_features, credit, lifecycle")
@@ -79,8 +111,8 @@ def report(seconds: dict[str, list[float]], subscriber_months: int, load_before:
         print(f"{name:12} {median[name]:9.2f} {subscriber_months / median[name]:13,.0f}  {rounds}")
     print(f"ibis / duckdb_sql:   {median['ibis'] / median['duckdb_sql']:.2f}×  (goal: ≤ 1.1×)")
     print(f"pandas / duckdb_sql: {median['pandas'] / median['duckdb_sql']:.2f}×  (goal: ≥ 10×)")
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of the process: {peak_mib:,.0f} MiB (ru_maxrss)")
+    peaks = ", ".join(f"{name} {mib:,.0f}" for name, mib in peak_mib.items())
+    print(f"peak memory of each implementation's runs (ru_maxrss, MiB): {peaks}")
     cores = os.cpu_count()
     after = os.getloadavg()
     print(f"machine: {platform.platform()}, Python {platform.python_version()}, {cores} cores")
