@@ -58,15 +58,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_step(name: str, args: list[str], env: dict[str, str], subscriber_months: int = 0) -> Step:
     """Run one `telcocrm` command in a child process; its wall time and peak resident memory."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "telcocrm.cli", *args], env=env, stdout=subprocess.PIPE)
+    _, peak_mib = run_measured([sys.executable, "-m", "telcocrm.cli", *args], env, f"step {name} failed")
+    return Step(name, time.perf_counter() - started, peak_mib, subscriber_months)
+
+
+def run_measured(command: list[str], env: dict[str, str] | None, failure: str) -> tuple[bytes, float]:
+    """Run a child process to its end; its standard output and its peak resident memory in MiB (os.wait4).
+
+    A child that fails stops the benchmark with `failure`, after the end of what it printed.
+    """
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
     assert child.stdout is not None
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.stdout.buffer.write(output[-4000:])
-        raise SystemExit(f"step {name} failed")
-    return Step(name, seconds, usage.ru_maxrss / 1024, subscriber_months)
+        raise SystemExit(failure)
+    return output, usage.ru_maxrss / 1024
 
 
 def synthetic_operator(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, Step | None]:

@@ -21,7 +21,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: `benchmarks` as a package
 
 import pyarrow.parquet as pq
+from benchmarks.bench_batch import run_measured
 from benchmarks.reference.duckdb_sql import run_sql_reference
 from benchmarks.reference.ibis_run import run_ibis
 from benchmarks.reference.pandas_frames import run_pandas_reference
@@ -90,13 +90,8 @@ def run_once(name: str, store: AnalyticsStore, month: str, out: Path) -> dict[st
 def run_child(name: str, args: argparse.Namespace, out: Path) -> tuple[dict[str, float], float]:
     """Run one implementation in a child process; its figures and its peak resident memory in MiB."""
     command = [sys.executable, __file__, "--data-dir", str(args.data_dir), "--month", args.month]
-    child = subprocess.Popen([*command, "--only", name, "--out", str(out)], stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"the {name} run failed")
-    return json.loads(output.decode().splitlines()[-1]), usage.ru_maxrss / 1024
+    output, peak_mib = run_measured([*command, "--only", name, "--out", str(out)], None, f"the {name} run failed")
+    return json.loads(output.decode().splitlines()[-1]), peak_mib
 
 
 def report(
