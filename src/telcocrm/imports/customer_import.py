@@ -139,6 +139,8 @@ def _one_pass(db: Session, path: Path, actor: str, progress: Progress | None) ->
                         # (then the refusal says where), or else a concurrent change (then a Conflict).
                         clash = exc
                 _report(progress, validator.rows, total)
+            if not problems and clash is None:
+                writer.chunks_written()
             summary = validator.finish()
             validator.explain_disagreements(read_chunks(path, present, ProblemLog()))
             if problems:

@@ -62,6 +62,10 @@ class BulkWriter(Protocol):
         """The span of the whole load; on empty tables a backend may rebuild indexes once at its end."""
         ...
 
+    def rows_complete(self, tables: list[Table]) -> None:
+        """Inside `loading`: every row of these tables has been given; a backend may build their indexes now."""
+        ...
+
     @property
     def keys_checked_at_end(self) -> bool:
         """Whether foreign keys are checked only at the end of the load (inside `loading`), so a row may point
@@ -144,6 +148,9 @@ class CoreWriter:
     def flush(self) -> None:
         """Wait for the inserts given so far; the main thread may use the connection again."""
         self.background.flush()
+
+    def rows_complete(self, tables: list[Table]) -> None:
+        """Nothing early on SQLite: its indexes are built at the end of the load (_sqlite_indexes_built_at_end)."""
 
     @contextmanager
     def loading(self, tables: list[Table], *, empty: bool) -> Iterator[None]:
@@ -234,6 +241,7 @@ class PostgresCopyWriter:
         self.binary = binary
         self.types: dict[str, dict[str, str]] = {}  # per table: column types (binary format only)
         self.frozen: set[str] = set()  # tables this load emptied with TRUNCATE: their COPYs write frozen rows
+        self.rebuild: KeyRebuild | None = None  # a first load's keys and indexes, dropped until its rows are in
 
     @property
     def keys_checked_at_end(self) -> bool:
@@ -315,13 +323,18 @@ class PostgresCopyWriter:
         """Wait for the COPYs given so far; the main thread may use the connection again."""
         self.background.flush()
 
+    def rows_complete(self, tables: list[Table]) -> None:
+        """On a first load, build these tables' keys and indexes now, in the background (KeyRebuild.build)."""
+        if self.rebuild is not None:
+            self.background.send(partial(self.rebuild.build, [t.name for t in tables]))
+
     @contextmanager
     def loading(self, tables: list[Table], *, empty: bool) -> Iterator[None]:
         """COPYs sent in the background; on empty tables, keys and indexes dropped now and rebuilt at the end."""
         rebuild = rebuilt_at_end(self.conn, [t.name for t in tables]) if empty else nullcontext()
         for table in tables if self.binary else []:
             self._types(table.name)  # now, while the connection is free
-        with rebuild, self.background.during():
+        with rebuild as self.rebuild, self.background.during():
             if empty:
                 self.frozen = truncated_if_empty(self.conn, [t.name for t in tables])
             self.keys_dropped = empty
@@ -330,6 +343,7 @@ class PostgresCopyWriter:
             finally:
                 self.keys_dropped = False
                 self.frozen = set()
+                self.rebuild = None
 
 
 def truncated_if_empty(conn: Connection, tables: list[str]) -> set[str]:
@@ -492,9 +506,8 @@ def _copy_constant(value: Any) -> str:
     return text_value
 
 
-@contextmanager
-def rebuilt_at_end(conn: Connection, tables: list[str]) -> Iterator[None]:
-    """Drop the tables' keys and indexes, run the block, recreate them all from their definitions.
+class KeyRebuild:
+    """The keys and indexes of tables loaded empty: dropped before the load, built again once their rows are in.
 
     Maintaining a dozen indexes and checking foreign keys row by row made PostgreSQL the slowest part of an
     import; building each index once and checking each key with one join at the end verifies the same: a
@@ -502,39 +515,68 @@ def rebuilt_at_end(conn: Connection, tables: list[str]) -> Iterator[None]:
     load: the DDL locks the tables until commit, and it all rolls back with the transaction. Definitions come
     from the catalogue, so the schema returns exactly as migrated. Foreign keys of other tables pointing at
     these tables go too, as the keys they point at are dropped.
+
+    `build` may be called early for the tables whose rows are all written: their keys are then built while the
+    importer still checks what spans the file (an idle core at that point), and the rest at the end.
     """
-    found = conn.execute(
-        text(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype = 'f' FROM pg_constraint"
-            " WHERE (contype IN ('p', 'u') AND conrelid::regclass::text = ANY(:tables)) OR (contype = 'f'"
-            " AND (conrelid::regclass::text = ANY(:tables) OR confrelid::regclass::text = ANY(:tables)))"
-            " ORDER BY conname"
-        ),
-        {"tables": tables},
-    ).all()
-    indexes = conn.execute(
-        text(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-            " WHERE i.indrelid::regclass::text = ANY(:tables) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
-            " WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u')) ORDER BY 1"
-        ),
-        {"tables": tables},
-    ).all()
-    foreign = [(table, name, definition) for table, name, definition, is_foreign in found if is_foreign]
-    unique = [(table, name, definition) for table, name, definition, is_foreign in found if not is_foreign]
-    for table, name, _ in foreign + unique:  # foreign keys first: they depend on the primary and unique keys
-        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        conn.exec_driver_sql(f"DROP INDEX {name}")
-    yield
-    conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'")
-    conn.exec_driver_sql(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'")  # the join checking each foreign key
-    for table, name, definition in unique:
-        conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for _, definition in indexes:
-        conn.exec_driver_sql(definition)
-    for table, name, definition in foreign:
-        conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+    def __init__(self, conn: Connection, tables: list[str]) -> None:
+        self.conn = conn
+        found = conn.execute(
+            text(
+                "SELECT conrelid::regclass::text, confrelid::regclass::text, conname, pg_get_constraintdef(oid),"
+                " contype = 'f' FROM pg_constraint WHERE (contype IN ('p', 'u') AND conrelid::regclass::text ="
+                " ANY(:tables)) OR (contype = 'f' AND (conrelid::regclass::text = ANY(:tables)"
+                " OR confrelid::regclass::text = ANY(:tables))) ORDER BY conname"
+            ),
+            {"tables": tables},
+        ).all()
+        indexes = conn.execute(
+            text(
+                "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+                " FROM pg_index i WHERE i.indrelid::regclass::text = ANY(:tables) AND NOT EXISTS (SELECT 1 FROM"
+                " pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u')) ORDER BY 2"
+            ),
+            {"tables": tables},
+        ).all()
+        # (loaded tables it involves, statement that drops it, statement that builds it), in the order they are built.
+        self.foreign = [
+            ({table, target} & set(tables), f'ALTER TABLE {table} DROP CONSTRAINT "{name}"',
+             f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            for table, target, name, definition, is_foreign in found if is_foreign
+        ]  # fmt: skip
+        self.keys = [
+            ({table}, f'ALTER TABLE {table} DROP CONSTRAINT "{name}"',
+             f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            for table, _, name, definition, is_foreign in found if not is_foreign
+        ]  # fmt: skip
+        self.indexes = [({table}, f"DROP INDEX {name}", definition) for table, name, definition in indexes]
+        self.built: set[str] = set()  # the build statements already run
+
+    def drop(self) -> None:
+        """Drop them all: foreign keys first, as they depend on the primary and unique keys."""
+        for _, drop, _ in self.foreign + self.keys + self.indexes:
+            self.conn.exec_driver_sql(drop)
+
+    def build(self, complete: Iterable[str]) -> None:
+        """Build what involves only complete tables (all their rows written): keys, indexes, then foreign keys."""
+        complete = set(complete)
+        if not self.built:
+            self.conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{REBUILD_MEMORY}'")
+            self.conn.exec_driver_sql(f"SET LOCAL work_mem = '{REBUILD_MEMORY}'")  # the join checking each key
+        for involved, _, statement in self.keys + self.indexes + self.foreign:
+            if involved <= complete and statement not in self.built:
+                self.conn.exec_driver_sql(statement)
+                self.built.add(statement)
+
+
+@contextmanager
+def rebuilt_at_end(conn: Connection, tables: list[str]) -> Iterator[KeyRebuild]:
+    """Drop the tables' keys and indexes (KeyRebuild), run the block, build whatever is left at its end."""
+    rebuild = KeyRebuild(conn, tables)
+    rebuild.drop()
+    yield rebuild
+    rebuild.build(tables)
 
 
 def writer_for(conn: Connection, *, binary: bool = False) -> BulkWriter:

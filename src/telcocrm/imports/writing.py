@@ -131,6 +131,12 @@ class FileWriter:
         self.fresh_codes = codes.reserve_serials(self.db, codes.CUSTOMER, wanted.customers_without_code)
         self.account_serials = codes.reserve_serials(self.db, codes.ACCOUNT, wanted.accounts)
 
+    def chunks_written(self) -> None:
+        """Every chunk is written: only the relations are still to come (`finish`), so the writer may build the
+        other tables' keys and indexes meanwhile (on a first load, while the file-wide checks run)."""
+        models = (Customer, Certificate, CustomerProfile, CustomerHistory, BillingAccount, Subscriber)
+        self.writer.rows_complete([_table(m) for m in models])
+
     def write_chunk(self, chunk: Chunk, plan: ChunkPlan, parents: pa.Array, pending: list[int]) -> None:
         """Write the customers and accounts first seen in this chunk, then its subscribers.
 
