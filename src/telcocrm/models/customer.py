@@ -55,7 +55,13 @@ class Customer(Base):
     __table_args__ = (
         # Name-prefix search (Chinese included) uses a plain b-tree; PostgreSQL needs the pattern opclass.
         Index("ix_customer_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
-        Index("ix_customer_merged_into_code", "merged_into_code"),
+        # Partial: only merged customers hold a code here (few), and a lookup by code implies IS NOT NULL.
+        Index(
+            "ix_customer_merged_into_code",
+            "merged_into_code",
+            postgresql_where=text("merged_into_code IS NOT NULL"),
+            sqlite_where=text("merged_into_code IS NOT NULL"),
+        ),
     )
 
 
