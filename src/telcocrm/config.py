@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # The batch engine's memory (DuckDB's memory_limit): beyond it joins and aggregations spill to
     # data_dir/analytics/.spill instead of growing, so a 10M-subscriber month fits a 12 GiB machine.
     batch_memory_limit: str = "6GB"
+    # The subscriber results repeat each customer's reasons on every subscriber (about 1 KB a row): beyond this
+    # many subscribers DuckDB joins them by hash parts of about this size, one part at a time, instead of
+    # spilling one huge join (fits the 6GB default; lower it with the memory limit).
+    batch_part_rows: int = 2_000_000
     # On PostgreSQL the monthly points posting writes this many parts at once, each in its own transaction on
     # its own connection: the database does the work, one part per core. SQLite has one writer: always one.
     posting_connections: int = 2

@@ -22,6 +22,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from telcocrm.analytics import schemas
+from telcocrm.analytics.backends import Engine as BatchEngine
+from telcocrm.analytics.backends import connect, write_parquet_parts
+from telcocrm.analytics.marts.results import subscriber_results
+from telcocrm.analytics.parts import HashPart, parts_for
 from telcocrm.jobs.monthly_run import STEPS
 from telcocrm.jobs.rules import load_rules
 from telcocrm.models import ChurnRecord, CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
@@ -126,6 +130,29 @@ def test_a_month_runs_on_duckdb_with_every_subscriber_rated_segmented_and_staged
     assert stored == customers
     assert staged == pq.read_table(operator.results_dir(END_MONTH) / "lifecycle.parquet").num_rows
     assert months == len(operator.months)
+
+
+def test_the_results_joined_in_hash_parts_are_the_rows_of_the_whole_join(operator: Operator, tmp_path: Path) -> None:
+    # Beyond batch_part_rows subscribers (10M) the run joins the results one hash part of customers at a time:
+    # the parts together must give every subscriber once, with the same values as the whole join.
+    month_dir = operator.results_dir(END_MONTH)
+    whole = read_sorted(month_dir / "subscriber_results.parquet", ("subscriber_id",))
+    names = ("subscriber_features", "credit", "segments", "lifecycle")
+    parts = parts_for(whole.num_rows, whole.num_rows // 3)
+    assert len(parts) >= 3
+    with connect(BatchEngine.DUCKDB) as con:
+        marts = [con.read_parquet(str(month_dir / f"{name}.parquet")) for name in names]
+        version = whole["rules_version"][0].as_py()
+
+        def build(part: HashPart) -> object:
+            return subscriber_results(*marts, month=END_MONTH, rules_version=version, part=part)
+
+        sizes = [con.execute(build(part).count()) for part in parts]
+        written = write_parquet_parts(con, build, tmp_path / "parts.parquet", schemas.SUBSCRIBER_RESULTS, parts)
+    assert all(size > 0 for size in sizes), "every part holds some customers"
+    in_parts = read_sorted(tmp_path / "parts.parquet", ("subscriber_id",))
+    assert written == sum(sizes) == whole.num_rows
+    assert in_parts.equals(whole.cast(in_parts.schema))
 
 
 @pytest.mark.spark

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from telcocrm.analytics.parts import WHOLE, HashPart
 from telcocrm.errors import InvalidInput
 
 
@@ -115,6 +116,7 @@ def write_parquet(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> in
     return _write_spark(con, expr, path, schema)
 
 
+PART_BATCH_ROWS = 131_072  # rows per Arrow batch, so per row group, when a table is written part by part
 # DuckDB's own names of the Arrow types the schemas use.
 DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
@@ -139,15 +141,41 @@ def _sql(con: Any, expr: ir.Table) -> str:
 
 
 def _write_duckdb(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
-    """COPY with an explicit CAST of every column.
+    """COPY of the expression's rows, each column cast to the schema's type (_typed_sql)."""
+    target = str(path).replace("'", "''")
+    con.raw_sql(f"COPY ({_typed_sql(con, expr, schema)}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _typed_sql(con: Any, expr: ir.Table, schema: pa.Schema) -> str:
+    """The expression's SQL with an explicit CAST of every column.
 
     Ibis types `sum` of int64 as int64 and so drops the cast, but DuckDB sums into HUGEINT, which its Parquet
     writer stores as DOUBLE: the casts must be in the SQL itself.
     """
     casts = ", ".join(f'CAST("{f.name}" AS {DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
-    target = str(path).replace("'", "''")
-    con.raw_sql(f"COPY (SELECT {casts} FROM ({_sql(con, expr)})) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    return f"SELECT {casts} FROM ({_sql(con, expr)})"
+
+
+def write_parquet_parts(
+    con: Any, build: Callable[[HashPart], ir.Table], path: Path, schema: pa.Schema, parts: list[HashPart]
+) -> int:
+    """Write a table built part by part (HashPart) to one Parquet file; returns the row count.
+
+    On DuckDB each part's rows are streamed into the one file in turn, so only one part's joins are in memory
+    at a time. Spark spills by itself and writes the whole table at once. One part is write_parquet.
+    """
+    if len(parts) == 1 or con.name != Engine.DUCKDB.value:
+        return write_parquet(con, build(WHOLE), path, schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for part in parts:
+            expr = build(part).select(*schema.names)
+            for batch in con.con.sql(_typed_sql(con, expr, schema)).to_arrow_reader(PART_BATCH_ROWS):
+                writer.write_batch(batch if batch.schema == schema else batch.cast(schema))
+                written += batch.num_rows
+    return written
 
 
 def _write_spark(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:

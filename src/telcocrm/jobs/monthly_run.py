@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine as SqlEngine
 
 from telcocrm.analytics import schemas
-from telcocrm.analytics.backends import Engine, connect, read_parquet, write_parquet
+from telcocrm.analytics.backends import Engine, connect, read_parquet, write_parquet, write_parquet_parts
+from telcocrm.analytics.parts import HashPart, parts_for
 from telcocrm.analytics.sources import load_month_inputs
 from telcocrm.analytics.store import AnalyticsStore
 from telcocrm.errors import InvalidInput
@@ -125,6 +126,14 @@ class _Month:
             self.report.customers = rows
         return self.read(name)
 
+    def materialise_parts(self, name: str, build: Callable[[HashPart], Any], schema: pa.Schema) -> None:
+        """Write a table whose joins outgrow memory at scale part by part (write_parquet_parts); not read back."""
+        from telcocrm.config import get_settings
+
+        with self.timer(name):
+            parts = parts_for(self.report.subscribers, get_settings().batch_part_rows)
+            write_parquet_parts(self.con, build, self.out / f"{name}.parquet", schema, parts)
+
     def read(self, name: str) -> Any:
         return self.con.read_parquet(str(self.out / f"{name}.parquet"))
 
@@ -171,8 +180,12 @@ def _run_steps(
     lifecycle = m.materialise(
         "lifecycle", lifecycle_stages(features, rules.lifecycle).order_by("subscriber_id"), schemas.LIFECYCLE
     )
-    results = subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=rules.rules_version)
-    m.materialise("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
+
+    def results(part: HashPart) -> Any:
+        version = rules.rules_version
+        return subscriber_results(features, credit, segments, lifecycle, month=month, rules_version=version, part=part)
+
+    m.materialise_parts("subscriber_results", results, schemas.SUBSCRIBER_RESULTS)
     report.churn_model = _churn(m, features, customers, segments, lifecycle)
     _points(m, inputs, features, customers, credit, segments)
     _write_back_and_post(m, partial(write_back, database, month, rules.rules_version, out))
