@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     batch_memory_limit: str = "6GB"
     # The subscriber results repeat each customer's reasons on every subscriber (about 1 KB a row): beyond this
     # many subscribers DuckDB joins them by hash parts of about this size, one part at a time, instead of
-    # spilling one huge join (fits the 6GB default; lower it with the memory limit).
-    batch_part_rows: int = 2_000_000
+    # spilling one huge join. At 9M subscribers and 6GB: whole 120 s (peak 6.2 GB), 3 parts 42 s (3.0 GB),
+    # 5 parts 53 s (2.2 GB), 9 parts 60 s (1.6 GB) (docs/benchmarks.md); lower it with the memory limit.
+    batch_part_rows: int = 3_000_000
     # On PostgreSQL the monthly points posting writes this many parts at once, each in its own transaction on
     # its own connection: the database does the work, one part per core. SQLite has one writer: always one.
     posting_connections: int = 2
