@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# Imported here, not by the first `ibis.duckdb.connect` inside the timed run (0.8 s on this machine, timed
-# alone): a child times its run without imports, as the SQL reference's `import duckdb` and the
-# pandas reference's `import pandas` are outside its time too.
+# Imported here, not by the first `ibis.duckdb.connect` inside the timed run (0.26 s on this machine, timed
+# alone after `import ibis`): a child times its run without imports, as the SQL reference's `import duckdb` and
+# the pandas reference's `import pandas` are outside its time too.
 import ibis.backends.duckdb  # noqa: F401
 from benchmarks.reference.inputs import TABLES
 
