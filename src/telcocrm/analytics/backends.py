@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -168,14 +168,12 @@ def write_parquet_parts(
     if len(parts) == 1 or con.name != Engine.DUCKDB.value:
         return write_parquet(con, build(WHOLE), path, schema)
     path.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for part in parts:
-            expr = build(part).select(*schema.names)
-            for batch in con.con.sql(_typed_sql(con, expr, schema)).to_arrow_reader(PART_BATCH_ROWS):
-                writer.write_batch(batch if batch.schema == schema else batch.cast(schema))
-                written += batch.num_rows
-    return written
+    statements = (_typed_sql(con, build(part).select(*schema.names), schema) for part in parts)  # one at a time
+
+    def conform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return batch if batch.schema == schema else batch.cast(schema)
+
+    return _stream_duckdb(con, statements, conform, path, schema, PART_BATCH_ROWS)
 
 
 def _write_spark(con: Any, expr: ir.Table, path: Path, schema: pa.Schema) -> int:
@@ -202,13 +200,21 @@ def map_batches(con: Any, expr: ir.Table, function: BatchFunction, path: Path, s
 
 
 def _map_duckdb(con: Any, expr: ir.Table, function: BatchFunction, path: Path, schema: pa.Schema, rows: int) -> int:
+    return _stream_duckdb(con, [_sql(con, expr)], function, path, schema, rows)
+
+
+def _stream_duckdb(
+    con: Any, statements: Iterable[str], function: BatchFunction, path: Path, schema: pa.Schema, rows: int
+) -> int:
+    """The rows of each statement in turn, `rows` at a time through `function`, into one Parquet file."""
     written = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        # DuckDB's own reader: Ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has.
-        for batch in con.con.sql(_sql(con, expr)).to_arrow_reader(rows):
-            result = function(batch)
-            writer.write_batch(result)
-            written += result.num_rows
+        for statement in statements:
+            # DuckDB's own reader: Ibis 12's to_pyarrow_batches calls a cursor method DuckDB 2 no longer has.
+            for batch in con.con.sql(statement).to_arrow_reader(rows):
+                result = function(batch)
+                writer.write_batch(result)
+                written += result.num_rows
         if written == 0:
             writer.write_table(schema.empty_table())
     return written

@@ -52,6 +52,10 @@ _NORMAL_CERTIFICATE = r"^[0-9A-Z]*$"
 _JSON_SPECIALS = r'["\\\x00-\x1f]'
 
 
+# Every table an import writes; the relations come last (FileWriter.finish), after every chunk.
+LOADED_MODELS = (Customer, Certificate, CustomerProfile, CustomerHistory, BillingAccount, Subscriber, CustomerRelation)
+
+
 def _table(model: Any) -> Table:
     table: Table = model.__table__
     return table
@@ -111,8 +115,7 @@ class FileWriter:
 
     def loading(self, *, empty: bool) -> AbstractContextManager[None]:
         """The span of the whole load (see BulkWriter.loading); `reserve` comes first inside it."""
-        models = (Customer, Certificate, CustomerProfile, CustomerHistory, BillingAccount, Subscriber, CustomerRelation)
-        return self.writer.loading([_table(m) for m in models], empty=empty)
+        return self.writer.loading([_table(m) for m in LOADED_MODELS], empty=empty)
 
     def reserve(self, wanted: Reservation) -> None:
         """Reserve ids, then code serials (see BulkWriter.reserve_ids for why ids first)."""
@@ -134,8 +137,7 @@ class FileWriter:
     def chunks_written(self) -> None:
         """Every chunk is written: only the relations are still to come (`finish`), so the writer may build the
         other tables' keys and indexes meanwhile (on a first load, while the file-wide checks run)."""
-        models = (Customer, Certificate, CustomerProfile, CustomerHistory, BillingAccount, Subscriber)
-        self.writer.rows_complete([_table(m) for m in models])
+        self.writer.rows_complete([_table(m) for m in LOADED_MODELS if m is not CustomerRelation])
 
     def write_chunk(self, chunk: Chunk, plan: ChunkPlan, parents: pa.Array, pending: list[int]) -> None:
         """Write the customers and accounts first seen in this chunk, then its subscribers.
