@@ -337,7 +337,7 @@ def post_month_points(database: SqlEngine, month: str, rules: MonthlyRules, awar
     years = rules.loyalty.expiry_calendar_years
     post_awards_in_parts(
         database,
-        pq.read_table(awards),
+        pq.read_table(awards, filters=[("published", "=", True)]),  # only what is posted: GBs at 10M
         month=month,
         expiry_years=years,
         recorded_by=RUN_RECORDER,

@@ -72,14 +72,29 @@ def _refresh_statistics(conn: Connection) -> None:
 
 def _parts(awards: pa.Table, part_rows: int, parallel: int) -> Iterator[tuple[pa.Table, CodeRange]]:
     """The published awards in code order, cut between customers, each part with the range of codes it covers."""
-    published = awards.filter(pc.fill_null(awards["published"], False)).sort_by("customer_code")
-    codes = published["customer_code"].to_pylist()
+    published = _published_in_code_order(awards)
+    codes = published["customer_code"]
     starts = _starts(codes, _targets(len(codes), part_rows, parallel))
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(codes)
-        first = None if index == 0 else codes[start]
-        beyond = codes[end] if end < len(codes) else None
+        first = None if index == 0 else codes[start].as_py()
+        beyond = codes[end].as_py() if end < len(codes) else None
         yield published.slice(start, end - start), (first, beyond)
+
+
+def _published_in_code_order(awards: pa.Table) -> pa.Table:
+    """The published awards sorted by customer code: the table itself when it already is.
+
+    The run hands over its awards file read with only the published rows, written in code order. At 10M
+    subscribers that is GBs in Arrow, and a filtered or sorted copy beside it would double them.
+    """
+    published = pc.fill_null(awards["published"], False)
+    if not pc.all(published).as_py():
+        awards = awards.filter(published)
+    codes = awards["customer_code"]
+    if len(codes) > 1 and not pc.all(pc.greater_equal(codes[1:], codes[:-1])).as_py():
+        awards = awards.sort_by("customer_code")  # stable: a customer's awards keep their order
+    return awards
 
 
 def _targets(rows: int, part_rows: int, parallel: int) -> list[int]:
@@ -95,12 +110,15 @@ def _targets(rows: int, part_rows: int, parallel: int) -> list[int]:
     return [0, *range(first, rows, size)]
 
 
-def _starts(codes: list[str], targets: list[int]) -> list[int]:
-    """Where each part begins: at each target, moved forward past the rest of a customer's awards."""
+def _starts(codes: pa.ChunkedArray, targets: list[int]) -> list[int]:
+    """Where each part begins: at each target, moved forward past the rest of a customer's awards.
+
+    Only the codes around each target are looked at: no Python string is made for every award.
+    """
     starts = [0]
     for target in targets[1:]:
         at = max(target, starts[-1] + 1)
-        while at < len(codes) and codes[at] == codes[at - 1]:
+        while at < len(codes) and codes[at].as_py() == codes[at - 1].as_py():
             at += 1
         if at < len(codes):
             starts.append(at)
