@@ -9,6 +9,12 @@ Every step is the real `telcocrm` command in a child process, so each step's pea
 child, from os.wait4) is its own. The synthetic operator is kept in --work and reused when its arguments match.
 Subscriber-months: for ingest, the bill rows of all months; for the run, the subscribers × the months of
 history it reads (up to 12). The machine may be shared: the load average before and after is printed.
+
+CPU, in core-seconds: the command's own (user + system of the child, from the same wait4), and the whole
+machine's busy time over the step (/proc/stat, Linux), which adds the database server's work and anything else
+running. On a quiet machine their difference is the database's share, and the machine's figure against
+seconds × cores says how much of the machine the step kept busy: a goal in seconds cannot be met by a step
+whose busy core-seconds already exceed goal × cores, whatever overlaps it.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class Step:
     seconds: float
     peak_mib: float
     subscriber_months: int = 0
+    command_cpu: float = 0.0  # core-seconds of the command itself (user + system)
+    machine_cpu: float | None = None  # busy core-seconds of the whole machine over the step; None off Linux
 
     @property
     def rate(self) -> float:
@@ -57,13 +65,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_step(name: str, args: list[str], env: dict[str, str], subscriber_months: int = 0) -> Step:
     """Run one `telcocrm` command in a child process; its wall time and peak resident memory."""
-    started = time.perf_counter()
-    _, peak_mib = run_measured([sys.executable, "-m", "telcocrm.cli", *args], env, f"step {name} failed")
-    return Step(name, time.perf_counter() - started, peak_mib, subscriber_months)
+    started, busy_before = time.perf_counter(), machine_busy_seconds()
+    command = [sys.executable, "-m", "telcocrm.cli", *args]
+    _, usage = run_child(command, env, f"step {name} failed")
+    seconds, busy_after = time.perf_counter() - started, machine_busy_seconds()
+    machine = busy_after - busy_before if busy_before is not None and busy_after is not None else None
+    cpu = usage.ru_utime + usage.ru_stime
+    return Step(name, seconds, usage.ru_maxrss / 1024, subscriber_months, cpu, machine)
 
 
 def run_measured(command: list[str], env: dict[str, str] | None, failure: str) -> tuple[bytes, float]:
-    """Run a child process to its end; its standard output and its peak resident memory in MiB (os.wait4).
+    """Run a child process to its end; its standard output and its peak resident memory in MiB (os.wait4)."""
+    output, usage = run_child(command, env, failure)
+    return output, usage.ru_maxrss / 1024
+
+
+def run_child(command: list[str], env: dict[str, str] | None, failure: str) -> tuple[bytes, Any]:
+    """Run a child process to its end; its standard output and its resource usage (os.wait4).
 
     A child that fails stops the benchmark with `failure`, after the end of what it printed.
     """
@@ -74,7 +92,19 @@ def run_measured(command: list[str], env: dict[str, str] | None, failure: str) -
     if os.waitstatus_to_exitcode(status) != 0:
         sys.stdout.buffer.write(output[-4000:])
         raise SystemExit(failure)
-    return output, usage.ru_maxrss / 1024
+    return output, usage
+
+
+def machine_busy_seconds() -> float | None:
+    """Core-seconds the machine has spent busy since boot (all but idle and I/O wait); None without /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = ticks[3] + ticks[4]
+    # guest time is already counted inside user and nice, so only the first eight fields are summed
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def synthetic_operator(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, Step | None]:
@@ -123,19 +153,40 @@ def main(argv: list[str] | None = None) -> None:
 def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: tuple[float, ...]) -> None:
     """Print the figures as a Markdown table with the machine they were measured on."""
     ingest = [s for s in steps if s.name.startswith("ingest")]
+    busy = [s.machine_cpu for s in ingest]
     total = Step("ingest, all months", sum(s.seconds for s in ingest), max(s.peak_mib for s in ingest),
-                 sum(s.subscriber_months for s in ingest))  # fmt: skip
+                 sum(s.subscriber_months for s in ingest), sum(s.command_cpu for s in ingest),
+                 None if None in busy else sum(b or 0.0 for b in busy))  # fmt: skip
     rows = [*steps, total]
     print(f"\n{args.subscribers:,} subscribers × {args.months} months, database {url.split(':')[0]}")
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}\n")
-    print("| step | seconds | subscriber-months/s | peak memory MiB |")
-    print("|---|---|---|---|")
+    print("| step | seconds | subscriber-months/s | peak memory MiB | CPU s, command | CPU s, machine |")
+    print("|---|---|---|---|---|---|")
     for step in rows:
         rate = f"{step.rate:,.0f}" if step.subscriber_months else ""
-        print(f"| {step.name} | {step.seconds:,.1f} | {rate} | {step.peak_mib:,.0f} |")
+        machine = f"{step.machine_cpu:,.1f}" if step.machine_cpu is not None else ""
+        cells = f"{step.seconds:,.1f} | {rate} | {step.peak_mib:,.0f} | {step.command_cpu:,.1f} | {machine}"
+        print(f"| {step.name} | {cells} |")
+    for step in (s for s in steps if s.name.startswith("run-month") and s.machine_cpu is not None):
+        print(goal_budget(step, os.cpu_count() or 1))
     if args.json:
         args.json.write_text(json.dumps([asdict(s) | {"rate": s.rate} for s in rows], indent=2))
+
+
+RUN_GOAL_RATE = 1_000_000  # subscriber-months/s, issue 3's goal for the whole run, write-back included
+
+
+def goal_budget(step: Step, cores: int) -> str:
+    """How the step's busy core-seconds compare with what the run's goal leaves on this machine's cores."""
+    goal_seconds = step.subscriber_months / RUN_GOAL_RATE
+    budget = goal_seconds * cores
+    assert step.machine_cpu is not None
+    return (
+        f"{step.name}: the machine was busy {step.machine_cpu:,.1f} core-s ({step.command_cpu:,.1f} of them the "
+        f"command's); the goal, {goal_seconds:,.1f} s on {cores} cores, leaves {budget:,.1f} core-s "
+        f"({step.machine_cpu / budget:.1f}× over)"
+    )
 
 
 def run_steps(figures: dict[str, Any]) -> None:

@@ -69,8 +69,8 @@ def snapshot(engine: Engine, tmp_path: Path) -> tuple[int, dict[str, dict[str, A
     count = snapshot_base(engine, path, as_of=AS_OF)
     table = pq.read_table(path)
     assert table.schema == schemas.BASE
-    # Rows arrive in batches of many rows, not one by one (COPY sends a row at a time: a row group per row
-    # made a million-subscriber snapshot 30 times bigger and minutes slower).
+    # Rows are written in batches of many rows, not one by one (a driver may hand them over a row at a time: a
+    # row group per row made a million-subscriber snapshot 30 times bigger and minutes slower).
     assert pq.ParquetFile(path).metadata.num_row_groups == 1
     return count, {row["subscriber_id"]: row for row in table.to_pylist()}
 
