@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from telcocrm.customers.records import published
@@ -178,3 +178,38 @@ def test_special_characters_in_reasons_survive(clean_engine: Engine, tmp_path: P
     write_back(clean_engine, "2026-10", RULES, folder)
 
     assert stored(clean_engine, CreditRatingHistory, "customer_code", "credit_reason") == [("000000000011", reason)]
+
+
+def test_postgresql_swaps_in_partitions_with_their_indexes_and_no_load_left(
+    clean_engine: Engine, tmp_path: Path
+) -> None:
+    if clean_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no partitions: a month's rows go in by parts")
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "B"))
+    with clean_engine.begin() as conn:  # what a run killed during its load leaves behind, committed
+        conn.exec_driver_sql("CREATE TABLE credit_rating_history_m2026_10_load (LIKE credit_rating_history)")
+
+    write_back(clean_engine, "2026-10", RULES, october(tmp_path, "A"))
+
+    assert stored(clean_engine, CreditRatingHistory, "customer_code", "credit_rating") == [
+        ("000000000011", "A"),
+        ("000000000022", "C"),
+    ]
+    with clean_engine.connect() as conn:
+        tables = list(conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE '%history%'")).scalars())
+        # Each partition index is linked to its history's index, so a key or lookup on the history uses it.
+        linked = conn.execute(
+            text(
+                "SELECT child.relname, parent.relname FROM pg_inherits JOIN pg_class child ON child.oid = inhrelid"
+                " JOIN pg_class parent ON parent.oid = inhparent WHERE child.relkind = 'i'"
+                " AND child.relname LIKE '%m2026_10%'"
+            )
+        ).all()
+    assert "credit_rating_history_m2026_10" in tables
+    assert not [t for t in tables if t.endswith("_load")]
+    assert sorted(linked) == [
+        ("credit_rating_history_m2026_10_pkey", "pk_credit_rating_history"),
+        ("lifecycle_history_m2026_10_customer_code_month_idx", "ix_lifecycle_history_customer_code_month"),
+        ("lifecycle_history_m2026_10_pkey", "pk_lifecycle_history"),
+        ("segment_history_m2026_10_pkey", "pk_segment_history"),
+    ]

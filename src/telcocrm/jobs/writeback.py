@@ -5,10 +5,12 @@ readers see the previous run's rows until the new run is published, then the new
 dies anywhere leaves the month as it was. Rows go by the bulk path of the imports (imports/writers.py), fed Arrow
 batches read from Parquet:
 
-- PostgreSQL: the tables are partitioned by month. The month is COPied into a fresh table without indexes,
-  which then replaces the month's partition (drop the old one, attach the new one: its indexes are built
-  once, sorted, and the month check spares the scan), and the run is published, all in one transaction.
-  Readers of the histories wait only for the attach (a second or two on a million rows), never for the load.
+- PostgreSQL: the tables are partitioned by month. Each history's month is COPied into a fresh table, the
+  three side by side on connections of their own, its keys and indexes built once at the end (sorted);
+  then one short transaction drops the month's old partitions, attaches the new ones (their indexes are
+  linked, not built, and the month check spares the scan) and publishes the run. Readers of the histories
+  wait only for that transaction (milliseconds), never for the load. A load that fails, or a run killed
+  before the swap, leaves load tables no reader sees; they are dropped then, or at the month's next run.
 - SQLite: one writer at a time for the whole file, so the load is cut into short transactions (a few hundred
   milliseconds each) and the web's own writes (a login, an audit record) get their turn in between. Publishing
   is one small transaction; the replaced run's rows are then deleted, again in short transactions.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,17 +115,44 @@ def _constants(writer: BulkWriter, run: Run) -> dict[str, Any]:
 
 
 def _swap_in(database: Engine, run: Run, files: dict[str, pq.ParquetFile], holders: pa.Array) -> None:
-    """PostgreSQL: COPY into fresh tables, swap them in as the month's partitions, publish; one transaction."""
-    with database.begin() as conn:
-        writer = writer_for(conn)
-        targets = _fresh_partitions(conn, run.month)
-        with writer.loading(list(targets.values()), empty=False):
+    """PostgreSQL: the histories loaded side by side, each into a fresh table on a connection of its own, then
+    swapped in as the month's partitions and the run published in one short transaction."""
+    _drop_loads(database, run.month)  # what an interrupted run left
+    try:
+        with ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="write-back") as pool:
+            loads = [pool.submit(_load_fresh, database, run, s, files[s.file], holders) for s in SOURCES]
+            for load in loads:
+                load.result()  # the first error; the pool still waits for the other loads to end
+        with database.begin() as conn:
             for source in SOURCES:
-                for batch in _batches(files[source.file], source, holders):
-                    writer.insert(targets[source.table.name], batch, _constants(writer, run))
-        writer.flush()
-        _swap_partitions(conn, run.month, targets)
-        _publish(conn, run)
+                _swap_partition(conn, source.table.name, run.month)
+            _publish(conn, run)
+    except BaseException:
+        _drop_loads(database, run.month)
+        raise
+
+
+def _load_fresh(database: Engine, run: Run, source: Source, parquet: pq.ParquetFile, holders: pa.Array) -> None:
+    """One history's rows into a new table shaped like it, committed but seen by no reader until the swap.
+
+    The table is created with the history's keys and indexes, which the bulk writer drops and builds once the
+    rows are in (a duplicate fails the key's build and with it the run), so the attach finds them built and
+    only links them: the indexes are built here, beside the other loads, not while readers wait. Its rows are
+    written frozen, as the table is new in this transaction.
+    """
+    load = _load_name(source.table.name, run.month)
+    with database.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {load} (LIKE {source.table.name} INCLUDING DEFAULTS INCLUDING INDEXES)")
+        # Added while the table is empty, so nothing is scanned; the attach then need not prove each row's month.
+        conn.exec_driver_sql(
+            f"ALTER TABLE {load} ADD CONSTRAINT {_partition(source.table.name, run.month)}_month"
+            f" CHECK (month = '{run.month}')"
+        )
+        target = Table(load, MetaData(), *(Column(c.name, c.type) for c in source.table.columns))
+        writer = writer_for(conn)
+        with writer.loading([target], empty=True):
+            for batch in _batches(parquet, source, holders):
+                writer.insert(target, batch, _constants(writer, run))
 
 
 def _load_in_parts(
@@ -227,27 +257,31 @@ def _partition(table: str, month: str) -> str:
     return f"{table}_m{month.replace('-', '_')}"
 
 
-def _fresh_partitions(conn: Connection, month: str) -> dict[str, Table]:
-    """A new table per history, shaped like it, without indexes: the month's rows go there first."""
-    fresh = {}
-    for source in SOURCES:
-        name = f"{_partition(source.table.name, month)}_load"
-        conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {source.table.name} INCLUDING DEFAULTS)")
-        fresh[source.table.name] = Table(name, MetaData(), *(Column(c.name, c.type) for c in source.table.columns))
-    return fresh
+def _load_name(table: str, month: str) -> str:
+    """The table a month's rows are loaded into before they become its partition."""
+    return f"{_partition(table, month)}_load"
 
 
-def _swap_partitions(conn: Connection, month: str, fresh: dict[str, Table]) -> None:
-    """Each new table replaces the month's partition; duplicates fail the key's build and roll everything back."""
-    # Dropping the old partition locks the history until commit: readers wait only for the attach that
-    # follows (it builds the partition's indexes, a second or two for a million rows), never for the load.
-    for table, loaded in fresh.items():
-        partition = _partition(table, month)
-        # The check lets ATTACH skip scanning the rows to prove they belong to the month.
-        conn.exec_driver_sql(f"ALTER TABLE {loaded.name} ADD CONSTRAINT {partition}_month CHECK (month = '{month}')")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {partition}")
-        conn.exec_driver_sql(f"ALTER TABLE {loaded.name} RENAME TO {partition}")
-        conn.exec_driver_sql(f"ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES IN ('{month}')")
+def _drop_loads(database: Engine, month: str) -> None:
+    """Drop the month's load tables, if any: those of a load that failed, or of a run that was killed."""
+    with database.begin() as conn:
+        for source in SOURCES:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_load_name(source.table.name, month)}")
+
+
+def _swap_partition(conn: Connection, table: str, month: str) -> None:
+    """The loaded table replaces the month's partition, its indexes named as the partition's."""
+    # Dropping the old partition locks the history until commit: readers wait for the renames and the attach
+    # (which finds the indexes built and the month checked), milliseconds, never for the load.
+    partition, load = _partition(table, month), _load_name(table, month)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {partition}")
+    conn.exec_driver_sql(f"ALTER TABLE {load} RENAME TO {partition}")
+    indexes = conn.execute(
+        text("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = CAST(:t AS regclass)"), {"t": partition}
+    ).scalars()
+    for index in list(indexes):
+        conn.exec_driver_sql(f"ALTER INDEX {index} RENAME TO {index.replace(load, partition, 1)}")
+    conn.exec_driver_sql(f"ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES IN ('{month}')")
 
 
 def _open(results_dir: Path, source: Source) -> pq.ParquetFile:
