@@ -64,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_step(name: str, args: list[str], env: dict[str, str], subscriber_months: int = 0) -> Step:
-    """Run one `telcocrm` command in a child process; its wall time and peak resident memory."""
+    """Run one `telcocrm` command in a child process; its wall time, peak resident memory and CPU."""
     started, busy_before = time.perf_counter(), machine_busy_seconds()
     command = [sys.executable, "-m", "telcocrm.cli", *args]
     _, usage = run_child(command, env, f"step {name} failed")

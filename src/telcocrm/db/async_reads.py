@@ -22,6 +22,7 @@ from sqlalchemy import Engine, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from telcocrm.db.engine import libpq_dsn
 from telcocrm.db.read_plans import ReadPlan
 
 T = TypeVar("T")
@@ -125,7 +126,7 @@ class AsyncReader:
             json_serializer=getattr(dialect, "_json_serializer", None),
             json_deserializer=getattr(dialect, "_json_deserializer", None),
         )
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = libpq_dsn(engine)
         self._size = size
         self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
         self._statements: dict[int, _Statement] = {}

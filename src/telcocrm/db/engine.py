@@ -73,6 +73,11 @@ def _ping_when_idle(engine: Engine) -> None:
     event.listen(engine, "checkout", ping_if_idle)
 
 
+def libpq_dsn(engine: Engine) -> str:
+    """The PostgreSQL engine's URL for drivers that take libpq's own (asyncpg, ADBC): no SQLAlchemy driver name."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     from pathlib import Path
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from telcocrm.analytics import schemas
 from telcocrm.config import get_settings
 from telcocrm.customers.records import published
+from telcocrm.db.engine import libpq_dsn
 from telcocrm.kit.months import month_of
 from telcocrm.models import (
     BillingAccount,
@@ -36,8 +37,8 @@ from telcocrm.models import (
 from telcocrm.models.enums import CertificateType, CustomerStatus, PointsAccountStatus
 
 BATCH_ROWS = 100_000  # rows per fetch and per row group: a few tens of MB of Python values at a time
-# PostgreSQL's memory for each sort and hash of the snapshot's one statement: at the default 4 MB its joins and
-# its sort by line spill to disk in batches (at 1M subscribers the COPY alone took 8.6 s against 10.2 s).
+# PostgreSQL's memory for each hash of the snapshot's one statement: at the default 4 MB its joins spill to disk
+# in batches (measured when the statement still sorted by line: at 1M the COPY alone took 8.6 s against 10.2 s).
 SNAPSHOT_WORK_MEM = "256MB"
 _YEAR = r"^[0-9]{4}$"
 
@@ -84,13 +85,13 @@ def _literal_sql(dialect: sa.Dialect, as_of: date) -> str:
 
 def _arrow_native(database: sa.Engine, as_of: date) -> Iterator[list[pa.Array]]:
     """PostgreSQL: the base through the ADBC driver, which reads the rows of a binary COPY straight into Arrow
-    columns in C++, typed (dates, moments in UTC, flags): no Python object per row or value. At 1M subscribers
-    this took the snapshot from 8.6–9.8 s to 7.7 s and its Python CPU from 7.1–8.0 s to 4.6 s against a COPY in
-    CSV read row by row through psycopg (docs/benchmarks.md § The monthly batch)."""
+    columns in C++, typed (dates, moments in UTC, flags): no Python object per row or value. At 1M subscribers,
+    with base_query no longer sorting, this took the snapshot from 8.6–9.9 s to 6.6–6.7 s and its Python CPU from
+    7.1–8.0 s to 4.8 s against a COPY in CSV read row by row through psycopg (docs/benchmarks.md § The monthly
+    batch, session 13)."""
     import adbc_driver_postgresql.dbapi as adbc  # the postgres extra, like psycopg
 
-    uri = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with adbc.connect(uri) as conn, conn.cursor() as cursor:
+    with adbc.connect(libpq_dsn(database)) as conn, conn.cursor() as cursor:
         cursor.execute(f"SET work_mem = '{SNAPSHOT_WORK_MEM}'")
         cursor.execute(_literal_sql(database.dialect, as_of))
         for batch in cursor.fetch_record_batch():
@@ -223,7 +224,7 @@ def _local_days(moments: pa.Array, zone: str) -> pa.Array:
 
 
 def _dates(days: pa.Array) -> pa.Array:
-    """Dates from `YYYY-MM-DD` text (SQLite) or date objects (PostgreSQL)."""
+    """Dates from `YYYY-MM-DD` text (SQLite) or Arrow dates (PostgreSQL, ADBC)."""
     if pa.types.is_string(days.type) or pa.types.is_null(days.type):
         return days.cast(pa.timestamp("s")).cast(pa.date32())
     return days.cast(pa.date32())
