@@ -26,6 +26,8 @@ from telcocrm.analytics.backends import Engine as BatchEngine
 from telcocrm.analytics.backends import connect, write_parquet_parts
 from telcocrm.analytics.marts.results import subscriber_results
 from telcocrm.analytics.parts import HashPart, parts_for
+from telcocrm.analytics.store import AnalyticsStore
+from telcocrm.db.job_locks import MONTHLY_RUN, holding_job_lock
 from telcocrm.jobs.monthly_run import STEPS
 from telcocrm.jobs.rules import load_rules
 from telcocrm.models import ChurnRecord, CreditRatingHistory, LifecycleHistory, PointsEntry, SegmentHistory
@@ -258,3 +260,51 @@ def test_a_month_never_ingested_is_refused_by_name(operator: Operator) -> None:
     refused = operator.cli("run-month", "2031-01")
     assert refused.returncode != 0
     assert "2031-01" in refused.stdout + refused.stderr
+
+
+HOLD_STORE = """
+import sys, time
+from pathlib import Path
+from telcocrm.analytics.store import AnalyticsStore
+with AnalyticsStore(Path(sys.argv[1])).writing("run-month 2026-10"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_one_job_at_a_time_writes_the_store_and_a_killed_one_frees_it(operator: Operator) -> None:
+    """While a run holds the store, another run and an ingest are refused naming it; nothing of theirs is written."""
+    kept = pq.read_table(operator.results_dir(END_MONTH) / "credit.parquet")
+    store = operator.data_dir / "analytics"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(store)], env=operator.env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        second_run = operator.cli("run-month", END_MONTH)
+        second_ingest = operator.cli("ingest", str(operator.synth_dir / END_MONTH), "--month", END_MONTH)
+    finally:
+        holder.kill()  # SIGKILL: no clean-up of its own runs
+        holder.wait()
+    for refused in (second_run, second_ingest):
+        assert refused.returncode == 1, refused.stdout
+        assert f"run-month 2026-10 (pid {holder.pid}" in " ".join(refused.stderr.split())
+        assert "Traceback" not in refused.stderr
+    assert pq.read_table(operator.results_dir(END_MONTH) / "credit.parquet").equals(kept)
+    assert not list((store / ".staging").glob("*")), "a refused job leaves no staging folder"
+    with AnalyticsStore(store).writing("a test"):  # the kernel released the killed holder's lock
+        pass
+
+
+def test_a_run_from_another_machine_writing_the_same_database_is_refused(operator: Operator, engine: Engine) -> None:
+    """PostgreSQL: a run whose store is free (another machine's) is refused while a run holds the database."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is a file beside the store: the store's lock covers it")
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one()
+    with holding_job_lock(engine, MONTHLY_RUN, "run-month 2026-10"):
+        refused = operator.cli("run-month", END_MONTH)
+    assert refused.returncode == 1, refused.stdout
+    assert "another monthly run is writing the database (pid " in " ".join(refused.stderr.split())
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(CreditRatingHistory)).scalar_one() == stored

@@ -62,20 +62,27 @@ def ingest_month(folder: Path, month: str, *, engine: Engine, store: AnalyticsSt
     parse_month(month)
     started = time.perf_counter()
     store = store or AnalyticsStore.from_settings()
+    with store.writing(f"ingest {month}"):
+        rows = _land_month(Path(folder), month, engine, store)
+        note = ""
+        try:
+            refresh_catalogue(store)
+        except CatalogueUnavailable as exc:  # the month is in; the views (globs) will see it once they exist
+            note = str(exc)
+    return IngestReport(month, rows, time.perf_counter() - started, note)
+
+
+def _land_month(folder: Path, month: str, engine: Engine, store: AnalyticsStore) -> dict[str, int]:
+    """Every table of the month checked and landed in one staging folder, swapped in only if all are clean."""
     problems = ProblemLog()
-    sources = _sources(Path(folder), problems)
+    sources = _sources(folder, problems)
     holders = partial(line_holders, engine)
     context = MonthContext(month, known_subscribers(engine), known_customers(engine), holders=holders)
     with store.replacing("extracts", month) as staging:
         rows = {name: _land(sources.get(name), context, problems, staging) for name in TABLES}
         if problems:
             raise problems.refusal()  # the staging folder goes with it: nothing is written
-    note = ""
-    try:
-        refresh_catalogue(store)
-    except CatalogueUnavailable as exc:  # the month is in; the views (globs) will see it once they exist
-        note = str(exc)
-    return IngestReport(month, rows, time.perf_counter() - started, note)
+    return rows
 
 
 def _sources(folder: Path, problems: ProblemLog) -> dict[str, Source]:

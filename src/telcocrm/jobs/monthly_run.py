@@ -27,6 +27,7 @@ from telcocrm.analytics.backends import Engine, connect, read_parquet, write_par
 from telcocrm.analytics.parts import HashPart, parts_for
 from telcocrm.analytics.sources import load_month_inputs
 from telcocrm.analytics.store import AnalyticsStore
+from telcocrm.db.job_locks import MONTHLY_RUN, holding_job_lock
 from telcocrm.errors import InvalidInput
 from telcocrm.jobs.rules import MonthlyRules, load_rules
 from telcocrm.jobs.run_summary import RunSummary, summarise
@@ -89,7 +90,13 @@ def run_month(
         raise InvalidInput(f"{month} 的账单数据尚未导入 / no billing extract ingested for {month}", field="month")
     report = RunReport(month=month, engine=engine.value, rules_version=rules.rules_version)
     started = time.perf_counter()
-    with connect(engine) as con, store.replacing("results", month) as out:
+    job = f"run-month {month}"
+    with (
+        store.writing(job),
+        holding_job_lock(database, MONTHLY_RUN, job),
+        connect(engine) as con,
+        store.replacing("results", month) as out,
+    ):
         _run_steps(con, store, out, month, database, rules, report, on_step or (lambda _: None))
         report.summary = summarise(store, month, out)
         report.seconds = time.perf_counter() - started

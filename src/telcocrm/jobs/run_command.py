@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from telcocrm.analytics.backends import Engine
 
 console = Console()
+err = Console(stderr=True)
 
 
 def run_month_command(
@@ -19,6 +20,7 @@ def run_month_command(
 ) -> None:
     """Re-rate, segment and stage every customer and subscriber for a month of ingested billing data."""
     from telcocrm.db.engine import get_engine
+    from telcocrm.errors import TelcoError
     from telcocrm.jobs.monthly_run import STEPS, run_month
     from telcocrm.jobs.run_summary import print_summary
 
@@ -30,6 +32,11 @@ def run_month_command(
             done = STEPS.index(name)
             progress.update(task, completed=done, description=f"run {month}: {name}")
 
-        report = run_month(month, database=get_engine(), engine=engine, on_step=on_step)
+        try:
+            report = run_month(month, database=get_engine(), engine=engine, on_step=on_step)
+        except TelcoError as exc:  # the user's to fix (a month not ingested, a store in use): no traceback
+            progress.stop()
+            err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
+            raise typer.Exit(1) from exc
         progress.update(task, completed=len(STEPS), description=f"run {month}: done")
     print_summary(console, report)
