@@ -10,7 +10,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CONSTRAINTS := -c constraints.txt
 export TELCOCRM_DATA_DIR ?= var
 
-.PHONY: demo test test-sqlite test-postgres lint bench bench-batch bench-loyalty bench-churn install install-test chromium java wrk clean
+.PHONY: demo test test-sqlite test-postgres lint bench bench-batch bench-floor bench-loyalty bench-churn install install-test chromium java wrk clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench: install-test wrk
 BENCH_SUBSCRIBERS ?= 1000000
 bench-batch: install-test java
 	$(PY) benchmarks/bench_batch.py --subscribers $(BENCH_SUBSCRIBERS) --spark
+
+# The run against the least work any run must do (benchmarks/bench_batch_floor.py), on PostgreSQL.
+bench-floor: install-test
+	scripts/with-postgres.sh sh -c '$(PY) benchmarks/bench_batch.py --subscribers $(BENCH_SUBSCRIBERS) --database-url "$$TELCOCRM_TEST_DATABASE_URL" --floor'
 
 # Redemption over HTTP (issue 4): customers with points, 50 clients redeeming on PostgreSQL, then the ledger
 # checked. BENCH_LOYALTY_CUSTOMERS=2000 for a smoke run (about 30 s).

@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="an empty database (default: SQLite in --work)")
     parser.add_argument("--spark", action="store_true", help="also run the month on Spark (local mode)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--floor", action="store_true", help="then the least work any run must do (bench_batch_floor.py; PostgreSQL)"
+    )
     return parser.parse_args(argv)
 
 
@@ -148,6 +151,21 @@ def main(argv: list[str] | None = None) -> None:
     report(args, steps, url, load_before)
     for figures in by_step:
         run_steps(figures)
+    if args.floor:
+        floor(args, data_dir, months[-1], history)
+
+
+def floor(args: argparse.Namespace, data_dir: Path, month: str, history: int) -> None:
+    """The run's floor measured on the store and database just run, against the same goal."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: `benchmarks`
+    from benchmarks.bench_batch_floor import measure_floor, print_floor
+
+    if not args.database_url.startswith("postgresql"):
+        print("\nfloor: PostgreSQL only (--database-url), the production database the goal is about")
+        return
+    budget = history / RUN_GOAL_RATE * (os.cpu_count() or 1)
+    print(f"\nthe least work any run of {month} must do ({history:,} subscriber-months), 3 rounds")
+    print_floor(measure_floor(data_dir, month, args.database_url, rounds=3), budget)
 
 
 def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: tuple[float, ...]) -> None:

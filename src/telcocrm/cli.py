@@ -20,6 +20,7 @@ from telcocrm.errors import TelcoError
 from telcocrm.extracts.command import ingest
 from telcocrm.jobs.export_command import results_app
 from telcocrm.jobs.run_command import run_month_command
+from telcocrm.kit.refusals import refusal
 from telcocrm.loyalty.commands import loyalty_app
 from telcocrm.models.enums import StaffRole
 from telcocrm.synth.command import synth
@@ -96,8 +97,7 @@ def staff_create(
         with session_scope() as db:
             create_staff(db=db, username=name, role=role, password=password, display_name=display_name)
     except TelcoError as exc:
-        err.print(f"[red]refused[/red]: {exc.field}: {exc.message}")
-        raise typer.Exit(2) from exc
+        raise refusal(exc, exit_code=2) from exc
     console.print(f"staff user [bold]{name}[/bold] created with role {role.value}")
 
 

@@ -8,14 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from telcocrm.models import StaffUser
 from telcocrm.staff.passwords import verify_password
 
 
-def run_cli(args: list[str], database_url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], database_url: str, stdin: str = "", data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"TELCOCRM_DATABASE_URL": database_url, "TELCOCRM_ENVIRONMENT": "test"}
+    if data_dir is not None:
+        env["TELCOCRM_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "telcocrm.cli", *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
     )
@@ -40,6 +45,26 @@ def test_staff_create_refuses_a_short_password(tmp_path: Path) -> None:
     refused = run_cli(["staff", "create", "lisi", "--role", "analyst"], url, stdin="short\n")
     assert refused.returncode == 2
     assert "password" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "exit_code"),
+    [
+        (["loyalty", "expire", "--as-of", "2026-13-01"], "as_of", 1),
+        (["churn", "train-monthly"], "months", 1),
+        (["run-month", "2026-10"], "month", 1),
+        (["results", "export", "--month", "2026-10", "out.parquet"], "month", 2),
+    ],
+)
+def test_a_refused_command_says_why_in_one_line_naming_the_field(
+    tmp_path: Path, args: list[str], field: str, exit_code: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run_cli(["db", "upgrade"], url, data_dir=tmp_path)
+    refused = run_cli(args, url, data_dir=tmp_path)
+    assert refused.returncode == exit_code
+    assert refused.stderr.startswith(f"refused: {field}: "), refused.stderr
+    assert "Traceback" not in refused.stderr + refused.stdout
 
 
 def test_production_refuses_the_default_secret(tmp_path: Path) -> None:

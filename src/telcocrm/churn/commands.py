@@ -17,6 +17,7 @@ from rich.table import Table
 
 from telcocrm.churn.monthly_commands import train_monthly
 from telcocrm.errors import TelcoError
+from telcocrm.kit.refusals import refusal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,8 +150,7 @@ def _guard(work: Callable[[], T]) -> T:
     try:
         return work()
     except TelcoError as exc:
-        err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
-        raise typer.Exit(2) from exc
+        raise refusal(exc, exit_code=2) from exc
 
 
 def _say(message: str) -> None:

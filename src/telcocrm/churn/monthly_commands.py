@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from telcocrm.kit.refusals import refusal
+
 console = Console()
 err = Console(stderr=True)
 
@@ -28,8 +30,7 @@ def train_monthly(
     try:
         trained = train_monthly_model(AnalyticsStore.from_settings(), through=through, seed=seed, say=err.print)
     except InvalidInput as exc:
-        err.print(f"[red]refused[/red]: {exc}")
-        raise typer.Exit(1) from exc
+        raise refusal(exc, exit_code=1) from exc
     _print_quality(trained.out_of_time, trained.rules_top_decile_capture, trained.window.describe())
     if publish:
         path = publish_model(trained.model, get_settings().data_dir)

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from telcocrm.kit.refusals import refusal
+
 if TYPE_CHECKING:
     from telcocrm.extracts.ingest import IngestReport
     from telcocrm.imports.problems import ImportRefused
@@ -36,8 +38,7 @@ def ingest(
         print_refusal(exc)
         raise typer.Exit(1) from exc
     except TelcoError as exc:
-        err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
-        raise typer.Exit(1) from exc
+        raise refusal(exc, exit_code=1) from exc
     _audit(folder, report)
     _print_report(report)
 

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from telcocrm.kit.refusals import refusal
+
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 results_app = typer.Typer(help="Results of the monthly run", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 
 CSV_BATCH_ROWS = 65_536
 
@@ -42,8 +43,7 @@ def export(
         chosen = format or (ExportFormat.CSV if out.suffix.lower() == ".csv" else ExportFormat.PARQUET)
         rows = write_export(source, out, chosen)
     except TelcoError as exc:
-        err.print(f"[red]refused[/red]: {exc.field}: {exc.message}")
-        raise typer.Exit(2) from exc
+        raise refusal(exc, exit_code=2) from exc
     console.print(f"{month}: {rows} subscribers written to {out} ({chosen.value})")
 
 

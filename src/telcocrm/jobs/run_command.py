@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from telcocrm.analytics.backends import Engine
+from telcocrm.kit.refusals import refusal
 
 console = Console()
-err = Console(stderr=True)
 
 
 def run_month_command(
@@ -36,7 +36,6 @@ def run_month_command(
             report = run_month(month, database=get_engine(), engine=engine, on_step=on_step)
         except TelcoError as exc:  # the user's to fix (a month not ingested, a store in use): no traceback
             progress.stop()
-            err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
-            raise typer.Exit(1) from exc
+            raise refusal(exc, exit_code=1) from exc
         progress.update(task, completed=len(STEPS), description=f"run {month}: done")
     print_summary(console, report)

@@ -9,8 +9,9 @@ batches read from Parquet:
   three side by side on connections of their own, its keys and indexes built once at the end (sorted);
   then one short transaction drops the month's old partitions, attaches the new ones (their indexes are
   linked, not built, and the month check spares the scan) and publishes the run. Readers of the histories
-  wait only for that transaction (milliseconds), never for the load. A load that fails, or a run killed
-  before the swap, leaves load tables no reader sees; they are dropped then, or at the month's next run.
+  wait only for that transaction (milliseconds), never for the load. A load that fails stops the other two
+  at their next batch; it, or a run killed before the swap, leaves load tables no reader sees; they are
+  dropped then, or at the month's next run.
 - SQLite: one writer at a time for the whole file, so the load is cut into short transactions (a few hundred
   milliseconds each) and the web's own writes (a login, an audit record) get their turn in between. Publishing
   is one small transaction; the replaced run's rows are then deleted, again in short transactions.
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from threading import Event
 from typing import Any
 
 import pyarrow as pa
@@ -38,6 +40,7 @@ from telcocrm.db.types import utc_now
 from telcocrm.errors import InvalidInput
 from telcocrm.imports.writers import BulkWriter, larger_sqlite_cache, writer_for
 from telcocrm.kit.months import parse_month
+from telcocrm.kit.side_by_side import run_side_by_side, stop_if_abandoned
 from telcocrm.models import AssessmentRun, CreditRatingHistory, LifecycleHistory, SegmentHistory
 
 BATCH_ROWS = 131_072  # rows per Arrow batch: a COPY payload of a few MB, bounded memory
@@ -119,10 +122,8 @@ def _swap_in(database: Engine, run: Run, files: dict[str, pq.ParquetFile], holde
     swapped in as the month's partitions and the run published in one short transaction."""
     _drop_loads(database, run.month)  # what an interrupted run left
     try:
-        with ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="write-back") as pool:
-            loads = [pool.submit(_load_fresh, database, run, s, files[s.file], holders) for s in SOURCES]
-            for load in loads:
-                load.result()  # the first error; the pool still waits for the other loads to end
+        loads = [partial(_load_fresh, database, run, s, files[s.file], holders) for s in SOURCES]
+        run_side_by_side(loads, thread_name_prefix="write-back")  # a failed load stops the others
         with database.begin() as conn:
             for source in SOURCES:
                 _swap_partition(conn, source.table.name, run.month)
@@ -132,7 +133,9 @@ def _swap_in(database: Engine, run: Run, files: dict[str, pq.ParquetFile], holde
         raise
 
 
-def _load_fresh(database: Engine, run: Run, source: Source, parquet: pq.ParquetFile, holders: pa.Array) -> None:
+def _load_fresh(
+    database: Engine, run: Run, source: Source, parquet: pq.ParquetFile, holders: pa.Array, abandon: Event
+) -> None:
     """One history's rows into a new table shaped like it, committed but seen by no reader until the swap.
 
     The table is created with the history's keys and indexes, which the bulk writer drops and builds once the
@@ -152,6 +155,7 @@ def _load_fresh(database: Engine, run: Run, source: Source, parquet: pq.ParquetF
         writer = writer_for(conn)
         with writer.loading([target], empty=True):
             for batch in _batches(parquet, source, holders):
+                stop_if_abandoned(abandon)  # another history failed: this one's rows would be thrown away
                 writer.insert(target, batch, _constants(writer, run))
 
 

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from telcocrm.errors import InvalidInput
+from telcocrm.kit.refusals import refusal
+
 loyalty_app = typer.Typer(help="Points, cards and rewards", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 JOB = "loyalty-job"  # the actor the ledger, cards and catalogue record for these commands
 
 
@@ -38,8 +40,8 @@ def expire_command(
     try:
         day = date.fromisoformat(as_of) if as_of else today()
     except ValueError as exc:
-        err.print(f"[red]refused[/red]: as_of: 日期应为 YYYY-MM-DD / must be YYYY-MM-DD, got {as_of!r}")
-        raise typer.Exit(1) from exc
+        message = f"日期应为 YYYY-MM-DD / must be YYYY-MM-DD, got {as_of!r}"
+        raise refusal(InvalidInput(message, field="as_of"), exit_code=1) from exc
     with session_scope() as db:
         written = expire_points(db, as_of=day, recorded_by=JOB)
     console.print(f"expiry entries written as of {day}: {written:,}")
@@ -77,8 +79,7 @@ def import_partner_command(
         print_refusal(exc)
         raise typer.Exit(1) from exc
     except TelcoError as exc:
-        err.print(f"[red]refused[/red]: {exc.field or '-'}: {exc.message}")
-        raise typer.Exit(1) from exc
+        raise refusal(exc, exit_code=1) from exc
     posting = done.posting
     console.print(
         f"{file.name}: {done.transactions:,} transactions → {done.awards:,} awards; ledger: "

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from telcocrm.kit.refusals import refusal
+
 
 def synth(
     out: Annotated[Path, typer.Argument(help="output folder (created); existing files in it are replaced")],
@@ -44,8 +46,7 @@ def synth(
     try:
         parse_month(month, field="end_month")
     except InvalidInput as exc:
-        console.print(f"[red]refused[/red]: {exc.message}")
-        raise typer.Exit(2) from exc
+        raise refusal(exc, exit_code=2) from exc
     if file_format not in ("parquet", "csv") or subscribers < 1 or months < 1:
         console.print("[red]refused[/red]: --format parquet|csv, --subscribers ≥ 1, --months ≥ 1")
         raise typer.Exit(2)
