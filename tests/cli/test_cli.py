@@ -54,6 +54,7 @@ def test_staff_create_refuses_a_short_password(tmp_path: Path) -> None:
         (["churn", "train-monthly"], "months", 1),
         (["run-month", "2026-10"], "month", 1),
         (["results", "export", "--month", "2026-10", "out.parquet"], "month", 2),
+        (["synth", "--subscribers", "0", "--end-month", "2026-10", "synthetic"], "subscribers", 2),
     ],
 )
 def test_a_refused_command_says_why_in_one_line_naming_the_field(

@@ -47,9 +47,11 @@ def synth(
         parse_month(month, field="end_month")
     except InvalidInput as exc:
         raise refusal(exc, exit_code=2) from exc
-    if file_format not in ("parquet", "csv") or subscribers < 1 or months < 1:
-        console.print("[red]refused[/red]: --format parquet|csv, --subscribers ≥ 1, --months ≥ 1")
-        raise typer.Exit(2)
+    wrong = {"format": file_format not in ("parquet", "csv"), "subscribers": subscribers < 1, "months": months < 1}
+    field = next((name for name, bad in wrong.items() if bad), None)
+    if field:
+        message = "--format parquet|csv, --subscribers ≥ 1, --months ≥ 1"
+        raise refusal(InvalidInput(message, field=field), exit_code=2)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"synth {subscribers:,} subscribers × {months} months", total=None)
