@@ -48,8 +48,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from benchmarks.bench_batch import RUN_GOAL_RATE, machine_busy_seconds
 from benchmarks.reference.duckdb_sql import run_sql_reference
+from sqlalchemy import create_engine
 
 from telcocrm.analytics.store import AnalyticsStore
+from telcocrm.db.engine import libpq_dsn
 from telcocrm.jobs.rules import load_rules
 from telcocrm.kit.months import window
 
@@ -177,7 +179,7 @@ Figures = dict[str, list[tuple[float, float]]]  # part → (wall seconds, busy c
 
 def measure_floor(data_dir: Path, month: str, database_url: str, rounds: int) -> Figures:
     """Each part, `rounds` times in turn; the tables written are dropped at the end."""
-    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    dsn = libpq_dsn(create_engine(database_url))  # ADBC takes libpq's URL, without SQLAlchemy's driver name
     tables = history_rows(data_dir / "analytics" / "results" / f"month={month}", month)
     scratch = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     parts: list[tuple[str, Callable[[], object]]] = [
