@@ -157,15 +157,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def floor(args: argparse.Namespace, data_dir: Path, month: str, history: int) -> None:
     """The run's floor measured on the store and database just run, against the same goal."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: `benchmarks`
-    from benchmarks.bench_batch_floor import measure_floor, print_floor
-
     if not args.database_url.startswith("postgresql"):
         print("\nfloor: PostgreSQL only (--database-url), the production database the goal is about")
         return
-    budget = history / RUN_GOAL_RATE * (os.cpu_count() or 1)
-    print(f"\nthe least work any run of {month} must do ({history:,} subscriber-months), 3 rounds")
-    print_floor(measure_floor(data_dir, month, args.database_url, rounds=3), budget)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: `benchmarks`
+    from benchmarks.bench_batch_floor import measure_floor, print_floor
+
+    budget, rounds = history / RUN_GOAL_RATE * (os.cpu_count() or 1), 3
+    print(f"\nthe least work any run of {month} must do ({history:,} subscriber-months), {rounds} rounds")
+    print_floor(measure_floor(data_dir, month, args.database_url, rounds=rounds), budget)
 
 
 def report(args: argparse.Namespace, steps: list[Step], url: str, load_before: tuple[float, ...]) -> None:
